@@ -1,0 +1,366 @@
+//! Matching priors to ground truths, exactly as the reference's MultiBoxLoss does.
+//!
+//! Semantics (reference.md sections 3-4, `n` GTs, `P` priors):
+//!
+//! 1. For every prior `p`: the GT with the highest IoU. Ties go to the LOWEST GT index.
+//! 2. For every GT `j`: the prior with the highest IoU. Ties go to the LOWEST prior index; a GT
+//!    that intersects no prior at all gets prior 0 (IoU 0), as `argmax` over zeros does.
+//! 3. Forced match: for `j = 0..n` in order, prior `best_prior[j]` is given to `j` with overlap
+//!    1.0. When two GTs share a best prior the LATER one keeps it and the earlier one "loses its
+//!    collision" ([`CollisionPolicy::Reference`]). [`CollisionPolicy::Optimal`] instead chooses the
+//!    forced priors as a maximum-total-IoU assignment of GTs to distinct priors.
+//! 4. `label[p]` = class of its GT if its overlap `>= threshold` (compared in f32), else
+//!    background (0).
+//!
+//! IoUs are computed only for priors that can intersect a GT (see
+//! [`PriorSet::for_each_candidate`]); every other IoU is exactly 0, so the result is identical
+//! to the dense computation.
+
+use crate::geometry::{iou_with_areas, Corners};
+use crate::priors::PriorSet;
+
+/// How GTs that share a best prior are resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum CollisionPolicy {
+    /// The reference's index write: the later GT wins, the earlier loses its forced prior.
+    #[default]
+    Reference,
+    /// Forced priors form a maximum-IoU assignment of GTs to distinct priors (Hungarian method);
+    /// when no two GTs share a best prior this is the reference's choice.
+    Optimal,
+}
+
+/// Parameters of the matching.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MatchParams {
+    /// Overlap at or above which a prior is positive (compared in f32). Must be in (0, 1].
+    pub threshold: f32,
+    pub collision: CollisionPolicy,
+    /// Hard negatives per positive (the reference's `neg_pos_ratio`, 3).
+    pub neg_pos_ratio: u32,
+}
+
+impl Default for MatchParams {
+    fn default() -> Self {
+        MatchParams {
+            threshold: 0.5,
+            collision: CollisionPolicy::Reference,
+            neg_pos_ratio: 3,
+        }
+    }
+}
+
+/// A ground truth to match: normalised corners and its class label (>= 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GtBox {
+    pub corners: Corners,
+    pub label: u32,
+}
+
+/// What happened to one GT.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct GtMatch {
+    /// The prior with the highest IoU (lowest index on ties).
+    pub best_prior: u32,
+    /// Its IoU.
+    pub best_iou: f32,
+    /// The prior this GT was force-matched to, if it kept one.
+    pub forced_prior: Option<u32>,
+    /// IoU of this GT with its forced prior (0 when it has none).
+    pub forced_iou: f32,
+    /// Number of positive priors assigned to this GT.
+    pub positives: u32,
+    /// Its only positive is its forced prior, whose IoU is below the threshold: without the
+    /// forced match it would have no positive at all.
+    pub forced_only: bool,
+    /// It lost its forced prior to another GT (always false with the optimal policy unless
+    /// there are more GTs than priors).
+    pub lost_collision: bool,
+}
+
+/// A positive prior.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Positive {
+    pub prior: u32,
+    pub gt: u32,
+    pub label: u32,
+}
+
+/// The result of matching one image. Labels are sparse: every prior not in `positives` is
+/// background.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageMatch {
+    /// Positive priors in increasing prior order.
+    pub positives: Vec<Positive>,
+    pub gts: Vec<GtMatch>,
+    pub num_priors: u32,
+}
+
+impl ImageMatch {
+    pub fn num_positives(&self) -> u32 {
+        self.positives.len() as u32
+    }
+    /// `P - positives`.
+    pub fn num_negatives(&self) -> u32 {
+        self.num_priors - self.num_positives()
+    }
+    /// Hard negatives the loss would use: `min(ratio * positives, negatives)`; 0 when the image
+    /// has no positive.
+    pub fn hard_negative_budget(&self, neg_pos_ratio: u32) -> u32 {
+        (neg_pos_ratio.saturating_mul(self.num_positives())).min(self.num_negatives())
+    }
+    /// Writes the dense per-prior labels (0 = background) into `out` (length P).
+    pub fn fill_labels<T: Copy + Default + TryFrom<u32>>(&self, out: &mut [T]) {
+        out.fill(T::default());
+        for p in &self.positives {
+            out[p.prior as usize] = T::try_from(p.label).unwrap_or_default();
+        }
+    }
+}
+
+/// Reusable per-thread buffers for matching (no allocation per image beyond the result).
+#[derive(Debug, Default)]
+pub struct Matcher {
+    best_iou: Vec<f32>,
+    best_gt: Vec<u32>,
+    touched: Vec<u32>,
+    is_touched: Vec<bool>,
+}
+
+impl Matcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Matches `gts` against `priors`.
+    pub fn match_image(&mut self, priors: &PriorSet, gts: &[GtBox], params: &MatchParams) -> ImageMatch {
+        let np = priors.len();
+        if self.best_iou.len() != np {
+            self.best_iou = vec![0.0; np];
+            self.best_gt = vec![0; np];
+            self.is_touched = vec![false; np];
+        }
+        let corners = priors.corners();
+        let areas = priors.areas();
+        let mut gt_best: Vec<(u32, f32)> = Vec::with_capacity(gts.len());
+        for (j, gt) in gts.iter().enumerate() {
+            let area_gt = gt.corners.area();
+            let mut best = (0u32, 0.0f32);
+            priors.for_each_candidate(&gt.corners, |p| {
+                let iou = iou_with_areas(&gt.corners, area_gt, &corners[p], areas[p]);
+                if iou > 0.0 {
+                    if !self.is_touched[p] {
+                        self.is_touched[p] = true;
+                        self.touched.push(p as u32);
+                    }
+                    if iou > self.best_iou[p] {
+                        self.best_iou[p] = iou;
+                        self.best_gt[p] = j as u32;
+                    }
+                    if iou > best.1 {
+                        best = (p as u32, iou);
+                    }
+                }
+            });
+            gt_best.push(best);
+        }
+
+        let mut result = ImageMatch {
+            positives: Vec::new(),
+            gts: gt_best
+                .iter()
+                .map(|&(p, iou)| GtMatch {
+                    best_prior: p,
+                    best_iou: iou,
+                    forced_prior: None,
+                    forced_iou: 0.0,
+                    positives: 0,
+                    forced_only: false,
+                    lost_collision: false,
+                })
+                .collect(),
+            num_priors: np as u32,
+        };
+        if np == 0 {
+            return result;
+        }
+
+        let forced = match params.collision {
+            CollisionPolicy::Optimal if has_collision(&gt_best) && gts.len() <= np => {
+                optimal_forced(priors, gts)
+            }
+            _ => gt_best.clone(),
+        };
+        // Reference index write: later GTs overwrite earlier ones.
+        for (j, &(p, _)) in forced.iter().enumerate() {
+            let p = p as usize;
+            if !self.is_touched[p] {
+                self.is_touched[p] = true;
+                self.touched.push(p as u32);
+            }
+            self.best_gt[p] = j as u32;
+            self.best_iou[p] = 1.0;
+        }
+        for (j, &(p, iou)) in forced.iter().enumerate() {
+            let g = &mut result.gts[j];
+            if self.best_gt[p as usize] == j as u32 {
+                g.forced_prior = Some(p);
+                g.forced_iou = iou;
+            } else {
+                g.lost_collision = true;
+            }
+        }
+
+        self.touched.sort_unstable();
+        for &p in &self.touched {
+            let pu = p as usize;
+            if self.best_iou[pu] >= params.threshold {
+                let j = self.best_gt[pu];
+                result.positives.push(Positive {
+                    prior: p,
+                    gt: j,
+                    label: gts[j as usize].label,
+                });
+                result.gts[j as usize].positives += 1;
+            }
+            self.best_iou[pu] = 0.0;
+            self.best_gt[pu] = 0;
+            self.is_touched[pu] = false;
+        }
+        self.touched.clear();
+        for g in &mut result.gts {
+            g.forced_only =
+                g.positives == 1 && g.forced_prior.is_some() && g.forced_iou < params.threshold;
+        }
+        result
+    }
+}
+
+fn has_collision(best: &[(u32, f32)]) -> bool {
+    let mut ps: Vec<u32> = best.iter().map(|b| b.0).collect();
+    ps.sort_unstable();
+    ps.windows(2).any(|w| w[0] == w[1])
+}
+
+/// Maximum-total-IoU assignment of GTs to distinct priors. Only each GT's `n` best priors can be
+/// needed (an exchange argument: among a GT's n best, at least one is free of the other n-1
+/// GTs), so the problem is an n x (<= n^2) Hungarian assignment. Deterministic: columns are in
+/// prior order and ties keep the first optimum found.
+fn optimal_forced(priors: &PriorSet, gts: &[GtBox]) -> Vec<(u32, f32)> {
+    let n = gts.len();
+    let corners = priors.corners();
+    let areas = priors.areas();
+    let mut cols: Vec<u32> = Vec::new();
+    let mut rows_top: Vec<Vec<(u32, f32)>> = Vec::with_capacity(n);
+    for gt in gts {
+        let area_gt = gt.corners.area();
+        let mut cand: Vec<(u32, f32)> = Vec::new();
+        priors.for_each_candidate(&gt.corners, |p| {
+            let iou = iou_with_areas(&gt.corners, area_gt, &corners[p], areas[p]);
+            if iou > 0.0 {
+                cand.push((p as u32, iou));
+            }
+        });
+        cand.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        cand.truncate(n);
+        cols.extend(cand.iter().map(|c| c.0));
+        rows_top.push(cand);
+    }
+    // Zero-IoU fillers so that every GT can be given some distinct prior.
+    let mut filler = 0u32;
+    cols.sort_unstable();
+    cols.dedup();
+    while cols.len() < n && (filler as usize) < priors.len() {
+        if cols.binary_search(&filler).is_err() {
+            cols.push(filler);
+            cols.sort_unstable();
+        }
+        filler += 1;
+    }
+    let m = cols.len();
+    let mut cost = vec![0.0f64; n * m];
+    for (j, top) in rows_top.iter().enumerate() {
+        for &(p, iou) in top {
+            let c = cols.binary_search(&p).expect("column present");
+            cost[j * m + c] = -(iou as f64);
+        }
+    }
+    let assignment = hungarian(n, m, &cost);
+    assignment
+        .iter()
+        .enumerate()
+        .map(|(j, &c)| {
+            let p = cols[c];
+            let iou = rows_top[j]
+                .iter()
+                .find(|t| t.0 == p)
+                .map(|t| t.1)
+                .unwrap_or(0.0);
+            (p, iou)
+        })
+        .collect()
+}
+
+/// Minimum-cost assignment of `n` rows to distinct columns of an `n x m` matrix (`n <= m`),
+/// O(n^2 m). Returns the column of each row.
+pub fn hungarian(n: usize, m: usize, cost: &[f64]) -> Vec<usize> {
+    assert!(n <= m && cost.len() == n * m);
+    let inf = f64::INFINITY;
+    let mut u = vec![0.0; n + 1];
+    let mut v = vec![0.0; m + 1];
+    let mut p = vec![0usize; m + 1];
+    let mut way = vec![0usize; m + 1];
+    for i in 1..=n {
+        p[0] = i;
+        let mut j0 = 0;
+        let mut minv = vec![inf; m + 1];
+        let mut used = vec![false; m + 1];
+        loop {
+            used[j0] = true;
+            let i0 = p[j0];
+            let mut delta = inf;
+            let mut j1 = 0;
+            for j in 1..=m {
+                if !used[j] {
+                    let cur = cost[(i0 - 1) * m + (j - 1)] - u[i0] - v[j];
+                    if cur < minv[j] {
+                        minv[j] = cur;
+                        way[j] = j0;
+                    }
+                    if minv[j] < delta {
+                        delta = minv[j];
+                        j1 = j;
+                    }
+                }
+            }
+            for j in 0..=m {
+                if used[j] {
+                    u[p[j]] += delta;
+                    v[j] -= delta;
+                } else {
+                    minv[j] -= delta;
+                }
+            }
+            j0 = j1;
+            if p[j0] == 0 {
+                break;
+            }
+        }
+        loop {
+            let j1 = way[j0];
+            p[j0] = p[j1];
+            j0 = j1;
+            if j0 == 0 {
+                break;
+            }
+        }
+    }
+    let mut ans = vec![0usize; n];
+    for j in 1..=m {
+        if p[j] != 0 {
+            ans[p[j] - 1] = j - 1;
+        }
+    }
+    ans
+}

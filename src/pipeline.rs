@@ -1,0 +1,156 @@
+//! The per-image work and the parallel, order-preserving run over a dataset.
+//!
+//! Only this module knows about threads. Images are processed in chunks on a rayon pool; each
+//! chunk's results are handed to the sink in input order, so every output is identical whatever
+//! the thread count, and memory is bounded by the chunk size, not the dataset size.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::assign::{GtBox, ImageMatch, MatchParams, Matcher};
+use crate::encode::BoxCoder;
+use crate::priors::PriorSet;
+use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
+use crate::voc::{self, Annotation, LabelMap, ReadOptions};
+
+/// Images processed together before their results go to the sink, in order.
+pub const CHUNK: usize = 256;
+
+/// Everything that decides an assignment.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub priors: Arc<PriorSet>,
+    pub labels: LabelMap,
+    pub read: ReadOptions,
+    pub params: MatchParams,
+    pub coder: BoxCoder,
+}
+
+/// One image, read and matched.
+#[derive(Debug, Clone)]
+pub struct ImageResult {
+    pub id: String,
+    pub xml: PathBuf,
+    pub annotation: Annotation,
+    pub matching: ImageMatch,
+}
+
+/// An annotation file that could not be used at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct FileError {
+    pub id: String,
+    pub path: PathBuf,
+    pub message: String,
+}
+
+pub type Outcome = Result<ImageResult, FileError>;
+
+/// Reads and parses one annotation file (size limit checked before reading).
+pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        return Err("is a directory, not an annotation file".into());
+    }
+    if meta.len() > voc::xml::MAX_FILE_BYTES {
+        return Err(voc::XmlError::TooLarge(meta.len()).to_string());
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    voc::parse_annotation(&bytes).map_err(|e| e.to_string())
+}
+
+impl Engine {
+    /// Reads, resolves and matches one image.
+    pub fn process(&self, entry: &ImageEntry, matcher: &mut Matcher) -> Outcome {
+        let fail = |message: String| FileError {
+            id: entry.id.clone(),
+            path: entry.xml.clone(),
+            message,
+        };
+        let raw = read_raw(&entry.xml).map_err(fail)?;
+        let mut size_from_image = |filename: Option<&str>| -> Result<(u32, u32), String> {
+            let path = find_image(entry, filename).ok_or_else(|| {
+                let dirs: Vec<String> =
+                    entry.image_dirs.iter().map(|d| d.display().to_string()).collect();
+                format!("no image found for it (looked in {})", dirs.join(", "))
+            })?;
+            let h = read_image_header(&path)?;
+            Ok((h.width, h.height))
+        };
+        let annotation =
+            voc::resolve(raw, &self.labels, &self.read, &mut size_from_image).map_err(fail)?;
+        let gts: Vec<GtBox> = annotation
+            .objects
+            .iter()
+            .map(|o| GtBox {
+                corners: o.corners,
+                label: o.label,
+            })
+            .collect();
+        let matching = matcher.match_image(&self.priors, &gts, &self.params);
+        Ok(ImageResult {
+            id: entry.id.clone(),
+            xml: entry.xml.clone(),
+            annotation,
+            matching,
+        })
+    }
+
+    /// Processes `entries` on `jobs` threads and calls `sink` with each outcome in input order.
+    /// `progress` is called with the number of images done so far. Stops at the first error the
+    /// sink returns.
+    pub fn run<E>(
+        &self,
+        entries: &[ImageEntry],
+        jobs: usize,
+        mut progress: impl FnMut(usize),
+        mut sink: impl FnMut(Outcome) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let pool = thread_pool(jobs);
+        let mut done = 0;
+        for chunk in entries.chunks(CHUNK) {
+            let outcomes: Vec<Outcome> = pool.install(|| {
+                chunk
+                    .par_iter()
+                    .map_init(Matcher::new, |m, e| self.process(e, m))
+                    .collect()
+            });
+            done += chunk.len();
+            for o in outcomes {
+                sink(o)?;
+            }
+            progress(done);
+        }
+        Ok(())
+    }
+}
+
+/// A rayon pool of `jobs` threads (0 = one per core).
+pub fn thread_pool(jobs: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .expect("thread pool")
+}
+
+/// `--classes auto`: the normalised class names used in the files, read in parallel. Files that
+/// cannot be read are skipped here (they are reported by the main pass).
+pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> Vec<String> {
+    let pool = thread_pool(jobs);
+    let mut names: Vec<String> = pool.install(|| {
+        entries
+            .par_iter()
+            .flat_map_iter(|e| {
+                read_raw(&e.xml)
+                    .map(|r| r.objects.into_iter().filter_map(|o| o.name).collect::<Vec<_>>())
+                    .unwrap_or_default()
+            })
+            .map(|n| voc::labels::normalize_name(&n))
+            .collect()
+    });
+    names.sort();
+    names.dedup();
+    names
+}

@@ -1,0 +1,343 @@
+//! Dataset layouts: which annotation files make up a DATASET argument, in which order, and
+//! where their images are.
+//!
+//! A DATASET may be
+//! - a VOC year folder (`Annotations/`, optional `ImageSets/Main/*.txt`, `JPEGImages/`);
+//! - a `VOCdevkit` folder holding year folders (taken in name order);
+//! - a plain folder of `.xml` files (images looked up beside them);
+//! - a single `.xml` file.
+//!
+//! Order: the split file's order with `--split NAME`, else file names sorted bytewise.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Image file extensions tried, in order, when `<filename>` does not name an existing file.
+pub const IMAGE_EXTENSIONS: [&str; 12] = [
+    "jpg", "jpeg", "png", "JPG", "JPEG", "PNG", "bmp", "BMP", "webp", "tif", "tiff", "gif",
+];
+
+/// One image of a dataset: its id and annotation file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageEntry {
+    /// The file stem (or the split file's id).
+    pub id: String,
+    pub xml: PathBuf,
+    /// Folders where its image may be.
+    pub image_dirs: Arc<Vec<PathBuf>>,
+    /// Index of the DATASET argument it came from.
+    pub dataset: usize,
+}
+
+/// A problem found while listing a dataset (the rest of it is still used).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListingProblem {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+/// The result of listing the DATASET arguments.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub entries: Vec<ImageEntry>,
+    /// Files that could not be used (split ids with no XML, directories named *.xml...).
+    pub problems: Vec<ListingProblem>,
+    /// What was found, one line per year folder / plain folder, for the report.
+    pub sources: Vec<String>,
+}
+
+/// Lists the images of several DATASET arguments, in order. A fatal error (a path that does not
+/// exist, a split file missing, no annotations at all) names the path and the fix.
+pub fn list_datasets(
+    paths: &[PathBuf],
+    split: Option<&str>,
+    images: Option<&Path>,
+) -> Result<Listing, String> {
+    let mut listing = Listing::default();
+    for (k, path) in paths.iter().enumerate() {
+        list_one(path, k, split, images, &mut listing)?;
+    }
+    Ok(listing)
+}
+
+fn find_child_dir(dir: &Path, names: &[&str]) -> Option<PathBuf> {
+    for n in names {
+        let p = dir.join(n);
+        if p.is_dir() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+fn annotations_dir(dir: &Path) -> Option<PathBuf> {
+    find_child_dir(dir, &["Annotations", "annotations"])
+}
+
+fn list_one(
+    path: &Path,
+    k: usize,
+    split: Option<&str>,
+    images: Option<&Path>,
+    out: &mut Listing,
+) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_file() {
+        if split.is_some() {
+            return Err(format!("{}: --split needs a VOC year folder, not a file", path.display()));
+        }
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let image_dirs = Arc::new(vec![images.map(Path::to_path_buf).unwrap_or(dir)]);
+        out.entries.push(ImageEntry {
+            id: stem(path),
+            xml: path.to_path_buf(),
+            image_dirs,
+            dataset: k,
+        });
+        out.sources.push(format!("{} (one annotation file)", path.display()));
+        return Ok(());
+    }
+    if annotations_dir(path).is_some() {
+        return list_year(path, k, split, images, out);
+    }
+    // VOCdevkit: sub-folders that are year folders.
+    let mut years: Vec<PathBuf> = read_dir_sorted(path)?
+        .into_iter()
+        .filter(|p| p.is_dir() && annotations_dir(p).is_some())
+        .collect();
+    if !years.is_empty() {
+        years.sort_by(|a, b| os_bytes(a).cmp(os_bytes(b)));
+        for y in years {
+            list_year(&y, k, split, images, out)?;
+        }
+        return Ok(());
+    }
+    if let Some(s) = split {
+        return Err(format!(
+            "{}: --split {s} needs ImageSets/Main/{s}.txt in a VOC year folder; this is a plain folder",
+            path.display()
+        ));
+    }
+    let image_dirs = Arc::new(vec![images.map(Path::to_path_buf).unwrap_or_else(|| path.to_path_buf())]);
+    let before = out.entries.len();
+    list_xml_files(path, k, &image_dirs, out)?;
+    if out.entries.len() == before {
+        let subdirs: Vec<String> = read_dir_sorted(path)?
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .collect();
+        let hint = if subdirs.is_empty() {
+            String::new()
+        } else {
+            format!(" (it holds the folders {}: pass one of them)", subdirs.join(", "))
+        };
+        return Err(format!(
+            "{}: no Annotations/ folder, no year folders and no .xml files{hint}",
+            path.display()
+        ));
+    }
+    out.sources.push(format!(
+        "{}: plain folder, {} annotation files",
+        path.display(),
+        out.entries.len() - before
+    ));
+    Ok(())
+}
+
+fn list_year(
+    dir: &Path,
+    k: usize,
+    split: Option<&str>,
+    images: Option<&Path>,
+    out: &mut Listing,
+) -> Result<(), String> {
+    let ann = annotations_dir(dir).expect("checked by caller");
+    let image_dirs = Arc::new(match images {
+        Some(p) => vec![p.to_path_buf()],
+        None => match find_child_dir(dir, &["JPEGImages", "images", "Images"]) {
+            Some(p) => vec![p, ann.clone()],
+            None => vec![ann.clone()],
+        },
+    });
+    let before = out.entries.len();
+    match split {
+        Some(name) => {
+            let file = dir.join("ImageSets").join("Main").join(format!("{name}.txt"));
+            let text = std::fs::read(&file).map_err(|e| {
+                format!(
+                    "{}: {e}; --split {name} reads ImageSets/Main/{name}.txt{}",
+                    file.display(),
+                    available_splits(dir)
+                )
+            })?;
+            let text = String::from_utf8_lossy(&text);
+            for line in text.lines() {
+                // Class split files read "id  1" / "id -1": the id is the first field.
+                let Some(id) = line.split_whitespace().next() else { continue };
+                let xml = ann.join(format!("{id}.xml"));
+                if xml.is_file() {
+                    out.entries.push(ImageEntry {
+                        id: id.to_string(),
+                        xml,
+                        image_dirs: image_dirs.clone(),
+                        dataset: k,
+                    });
+                } else {
+                    out.problems.push(ListingProblem {
+                        path: xml,
+                        message: format!("listed in {} but there is no such annotation file", file.display()),
+                    });
+                }
+            }
+        }
+        None => list_xml_files(&ann, k, &image_dirs, out)?,
+    }
+    out.sources.push(format!(
+        "{}: VOC year folder{}, {} annotation files",
+        dir.display(),
+        split.map(|s| format!(" (split {s})")).unwrap_or_default(),
+        out.entries.len() - before
+    ));
+    Ok(())
+}
+
+fn available_splits(dir: &Path) -> String {
+    let main = dir.join("ImageSets").join("Main");
+    let Ok(files) = read_dir_sorted(&main) else {
+        return String::new();
+    };
+    let names: Vec<String> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .filter(|s| !s.contains('_'))
+        .collect();
+    if names.is_empty() {
+        String::new()
+    } else {
+        format!(" (available: {})", names.join(", "))
+    }
+}
+
+fn list_xml_files(
+    dir: &Path,
+    k: usize,
+    image_dirs: &Arc<Vec<PathBuf>>,
+    out: &mut Listing,
+) -> Result<(), String> {
+    for p in read_dir_sorted(dir)? {
+        let is_xml = p
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+        if !is_xml {
+            continue;
+        }
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => out.problems.push(ListingProblem {
+                path: p,
+                message: "is a directory, not an annotation file; skipped".into(),
+            }),
+            Ok(_) => {
+                if p.file_name().and_then(|n| n.to_str()).is_none() {
+                    out.problems.push(ListingProblem {
+                        path: p.clone(),
+                        message: "file name is not valid UTF-8; its id is written with U+FFFD in place of the bad bytes".into(),
+                    });
+                }
+                out.entries.push(ImageEntry {
+                    id: stem(&p),
+                    xml: p,
+                    image_dirs: image_dirs.clone(),
+                    dataset: k,
+                })
+            }
+            Err(e) => out.problems.push(ListingProblem {
+                path: p,
+                message: format!("cannot be read: {e}"),
+            }),
+        }
+    }
+    Ok(())
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem().unwrap_or_default().to_string_lossy().into_owned()
+}
+
+#[cfg(unix)]
+fn os_bytes(p: &Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes()
+}
+#[cfg(not(unix))]
+fn os_bytes(p: &Path) -> &[u8] {
+    p.to_str().unwrap_or("").as_bytes()
+}
+
+/// Entries of a folder sorted bytewise by name.
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut v = Vec::new();
+    for e in rd {
+        let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
+        v.push(e.path());
+    }
+    v.sort_by(|a, b| os_bytes(a).cmp(os_bytes(b)));
+    Ok(v)
+}
+
+/// Finds an entry's image: by `<filename>` (as written, then its last path component), then by
+/// the id with the usual extensions, in each image folder in turn.
+pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
+    for dir in entry.image_dirs.iter() {
+        if let Some(f) = filename.filter(|f| !f.is_empty()) {
+            let p = dir.join(f);
+            if p.is_file() {
+                return Some(p);
+            }
+            if let Some(base) = f.rsplit(['/', '\\']).next() {
+                let p = dir.join(base);
+                if p.is_file() {
+                    return Some(p);
+                }
+            }
+        }
+        for ext in IMAGE_EXTENSIONS {
+            let p = dir.join(format!("{}.{ext}", entry.id));
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Image header facts: size and the format sniffed from the bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageHeader {
+    pub width: u32,
+    pub height: u32,
+    pub format: String,
+}
+
+/// Reads an image's size from its header (format sniffed from the content, not the extension;
+/// pixels are not decoded).
+pub fn read_image_header(path: &Path) -> Result<ImageHeader, String> {
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| format!("image {}: {e}", path.display()))?
+        .with_guessed_format()
+        .map_err(|e| format!("image {}: {e}", path.display()))?;
+    let format = reader
+        .format()
+        .map(|f| format!("{f:?}").to_lowercase())
+        .ok_or_else(|| format!("image {}: unknown image format", path.display()))?;
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| format!("image {}: {e}", path.display()))?;
+    Ok(ImageHeader {
+        width,
+        height,
+        format,
+    })
+}

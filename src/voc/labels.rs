@@ -1,0 +1,159 @@
+//! Label maps: class name <-> integer label, background = 0.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+/// The reference's 20 VOC classes, labels 1..=20 in this order.
+pub const VOC_CLASSES: [&str; 20] = [
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
+];
+
+/// Class names by label; label 0 is background and never a class of an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelMap {
+    names: Vec<String>,
+    lookup: HashMap<String, u32>,
+}
+
+/// Trims and lower-cases a class name, as the reference does before lookup.
+pub fn normalize_name(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl LabelMap {
+    /// Background plus `classes` as labels 1, 2, ... (names are normalised; duplicates refused).
+    pub fn from_classes<S: AsRef<str>>(classes: &[S]) -> Result<LabelMap, String> {
+        let mut names = vec!["background".to_string()];
+        let mut lookup = HashMap::new();
+        for c in classes {
+            let n = normalize_name(c.as_ref());
+            if n.is_empty() {
+                return Err("empty class name".into());
+            }
+            if n == "background" {
+                return Err("\"background\" is label 0 and cannot be a class".into());
+            }
+            if lookup.insert(n.clone(), names.len() as u32).is_some() {
+                return Err(format!("class \"{n}\" listed twice"));
+            }
+            names.push(n);
+        }
+        Ok(LabelMap { names, lookup })
+    }
+
+    /// The reference's VOC map.
+    pub fn voc() -> LabelMap {
+        LabelMap::from_classes(&VOC_CLASSES).expect("valid")
+    }
+
+    /// `--classes auto`: sorted unique normalised names, label = position + 1.
+    pub fn auto<I: IntoIterator<Item = String>>(names: I) -> LabelMap {
+        let set: BTreeSet<String> = names
+            .into_iter()
+            .map(|n| normalize_name(&n))
+            .filter(|n| !n.is_empty() && n != "background")
+            .collect();
+        let v: Vec<String> = set.into_iter().collect();
+        LabelMap::from_classes(&v).expect("unique names")
+    }
+
+    /// Reads a class file: one name a line (label = line number among names). Blank lines and
+    /// `#` comments are skipped; a CVAT/Datumaro `labelmap.txt` (`name:color:parts:actions`) is
+    /// understood; a first entry `background` (or `__background__`) stands for label 0.
+    pub fn from_file(path: &Path) -> Result<LabelMap, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut names: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| l.split(':').next().unwrap_or(l).trim())
+            .collect();
+        if let Some(first) = names.first() {
+            if matches!(normalize_name(first).as_str(), "background" | "__background__") {
+                names.remove(0);
+            }
+        }
+        if names.is_empty() {
+            return Err(format!("{}: no class names in the file", path.display()));
+        }
+        LabelMap::from_classes(&names).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// The label of a (raw) name, after trimming and lower-casing.
+    pub fn label(&self, name: &str) -> Option<u32> {
+        match self.lookup.get(name) {
+            Some(&l) => Some(l),
+            None => self.lookup.get(&normalize_name(name)).copied(),
+        }
+    }
+
+    /// Name of a label (0 = "background").
+    pub fn name(&self, label: u32) -> Option<&str> {
+        self.names.get(label as usize).map(String::as_str)
+    }
+
+    /// Class names without background, by label order.
+    pub fn classes(&self) -> &[String] {
+        &self.names[1..]
+    }
+
+    /// Number of labels including background.
+    pub fn num_labels(&self) -> usize {
+        self.names.len()
+    }
+
+    /// A known class close to an unknown name (edit distance <= 2, or one contains the other),
+    /// for "did you mean" hints.
+    pub fn suggest(&self, name: &str) -> Option<&str> {
+        let n = normalize_name(name);
+        let n_compact: String = n.chars().filter(|c| c.is_alphanumeric()).collect();
+        let mut best: Option<(usize, &str)> = None;
+        for c in self.classes() {
+            let d = if c.as_str() == n_compact {
+                0
+            } else {
+                edit_distance(&n, c)
+            };
+            let limit = if c.len() <= 4 { 1 } else { 2 };
+            if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+                best = Some((d, c));
+            }
+        }
+        best.map(|(_, c)| c)
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

@@ -1,0 +1,53 @@
+//! Shared helpers: where `../shared` is, and running the engine on a folder.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ssd_assign::assign::MatchParams;
+use ssd_assign::encode::BoxCoder;
+use ssd_assign::pipeline::{Engine, Outcome};
+use ssd_assign::priors::PriorSet;
+use ssd_assign::voc::dataset::list_datasets;
+use ssd_assign::voc::{LabelMap, ReadOptions};
+
+/// `../shared` beside the checkout. Under `CI=true` a missing folder fails the test loudly;
+/// elsewhere the test is skipped with a message.
+pub fn shared() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    if p.join("golden").is_dir() {
+        return Some(p);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
+        panic!("../shared/golden is missing ({}), and CI=true: the golden tests cannot run", p.display());
+    }
+    eprintln!("SKIPPED: ../shared/golden not found beside the checkout");
+    None
+}
+
+/// The repository's own fixtures folder.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn engine(priors: PriorSet, params: MatchParams) -> Engine {
+    Engine {
+        priors: Arc::new(priors),
+        labels: LabelMap::voc(),
+        read: ReadOptions::default(),
+        params,
+        coder: BoxCoder::default(),
+    }
+}
+
+/// Runs `engine` on a dataset folder with `jobs` threads; outcomes in order.
+pub fn run(engine: &Engine, dataset: &Path, jobs: usize) -> Vec<Outcome> {
+    let listing = list_datasets(&[dataset.to_path_buf()], None, None).expect("dataset lists");
+    let mut out = Vec::new();
+    engine
+        .run(&listing.entries, jobs, |_| {}, |o| {
+            out.push(o);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+    out
+}

@@ -1,0 +1,4 @@
+//! The one integration-test binary (every extra test binary costs a link on a 2-core machine).
+
+mod common;
+mod golden;
