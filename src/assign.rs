@@ -134,7 +134,12 @@ impl Matcher {
     }
 
     /// Matches `gts` against `priors`.
-    pub fn match_image(&mut self, priors: &PriorSet, gts: &[GtBox], params: &MatchParams) -> ImageMatch {
+    pub fn match_image(
+        &mut self,
+        priors: &PriorSet,
+        gts: &[GtBox],
+        params: &MatchParams,
+    ) -> ImageMatch {
         let np = priors.len();
         if self.best_iou.len() != np {
             self.best_iou = vec![0.0; np];

@@ -20,6 +20,8 @@
 //! ```
 
 pub mod assign;
+pub mod cli;
+pub mod cmd;
 pub mod encode;
 pub mod geometry;
 pub mod npy;

@@ -1,3 +1,32 @@
+//! The `ssd-assign` binary: parse flags, run the command, map the outcome to an exit status.
+
+use clap::Parser;
+use ssd_assign::cli::{Cli, Command};
+use ssd_assign::cmd::{self, ExitStatus};
+
 fn main() {
-    println!("Hello, world!");
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Audit(args) => cmd::audit::run(args),
+    };
+    let status = match result {
+        Ok(status) => status,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                ExitStatus::Clean
+            } else {
+                eprintln!("ssd-assign: error: {e:#}");
+                ExitStatus::Fatal
+            }
+        }
+    };
+    std::process::exit(status as i32);
+}
+
+/// Writing into a closed pipe (`ssd-assign audit ... | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -54,7 +54,11 @@ pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
         [n] => format!("({n},)"),
         _ => format!(
             "({})",
-            shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            shape
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let dict = format!(
@@ -111,7 +115,10 @@ impl NpyArray {
         let b = &self.bytes;
         Some(match self.dtype {
             Dtype::U8 => b.iter().map(|&v| v as i64).collect(),
-            Dtype::I16 => b.chunks_exact(2).map(|c| i16::from_le_bytes([c[0], c[1]]) as i64).collect(),
+            Dtype::I16 => b
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]) as i64)
+                .collect(),
             Dtype::I32 => b
                 .chunks_exact(4)
                 .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as i64)
@@ -150,7 +157,10 @@ pub fn read(r: &mut impl Read) -> io::Result<NpyArray> {
     let h = String::from_utf8_lossy(&h);
     let field = |key: &str| -> Option<String> {
         let at = h.find(&format!("'{key}'"))?;
-        let rest = h[at + key.len() + 2..].trim_start().strip_prefix(':')?.trim_start();
+        let rest = h[at + key.len() + 2..]
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start();
         Some(rest.to_string())
     };
     let descr = field("descr").ok_or_else(|| bad("no descr"))?;
@@ -158,7 +168,8 @@ pub fn read(r: &mut impl Read) -> io::Result<NpyArray> {
         .strip_prefix('\'')
         .and_then(|d| d.split('\'').next())
         .ok_or_else(|| bad("bad descr"))?;
-    let dtype = Dtype::from_descr(descr).ok_or_else(|| bad(format!("unsupported dtype {descr}")))?;
+    let dtype =
+        Dtype::from_descr(descr).ok_or_else(|| bad(format!("unsupported dtype {descr}")))?;
     if field("fortran_order").is_some_and(|f| f.starts_with("True")) {
         return Err(bad("fortran order not supported"));
     }

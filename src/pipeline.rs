@@ -72,8 +72,11 @@ impl Engine {
         let raw = read_raw(&entry.xml).map_err(fail)?;
         let mut size_from_image = |filename: Option<&str>| -> Result<(u32, u32), String> {
             let path = find_image(entry, filename).ok_or_else(|| {
-                let dirs: Vec<String> =
-                    entry.image_dirs.iter().map(|d| d.display().to_string()).collect();
+                let dirs: Vec<String> = entry
+                    .image_dirs
+                    .iter()
+                    .map(|d| d.display().to_string())
+                    .collect();
                 format!("no image found for it (looked in {})", dirs.join(", "))
             })?;
             let h = read_image_header(&path)?;
@@ -144,7 +147,12 @@ pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> Vec<String> {
             .par_iter()
             .flat_map_iter(|e| {
                 read_raw(&e.xml)
-                    .map(|r| r.objects.into_iter().filter_map(|o| o.name).collect::<Vec<_>>())
+                    .map(|r| {
+                        r.objects
+                            .into_iter()
+                            .filter_map(|o| o.name)
+                            .collect::<Vec<_>>()
+                    })
                     .unwrap_or_default()
             })
             .map(|n| voc::labels::normalize_name(&n))

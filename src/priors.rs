@@ -255,7 +255,8 @@ fn grid_block(corners: &[Corners], start: usize, l: GridLayout) -> PriorBlock {
         row_hi[r] = row_hi[r].max(c.y2);
     }
     let sorted = |v: &[f32]| v.windows(2).all(|w| w[0] <= w[1]) && v.iter().all(|x| !x.is_nan());
-    if l.per_cell == 0 || !(sorted(&col_lo) && sorted(&col_hi) && sorted(&row_lo) && sorted(&row_hi))
+    if l.per_cell == 0
+        || !(sorted(&col_lo) && sorted(&col_hi) && sorted(&row_lo) && sorted(&row_hi))
     {
         return PriorBlock::Dense { start, len };
     }

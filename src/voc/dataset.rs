@@ -84,7 +84,10 @@ fn list_one(
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.is_file() {
         if split.is_some() {
-            return Err(format!("{}: --split needs a VOC year folder, not a file", path.display()));
+            return Err(format!(
+                "{}: --split needs a VOC year folder, not a file",
+                path.display()
+            ));
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let image_dirs = Arc::new(vec![images.map(Path::to_path_buf).unwrap_or(dir)]);
@@ -94,7 +97,8 @@ fn list_one(
             image_dirs,
             dataset: k,
         });
-        out.sources.push(format!("{} (one annotation file)", path.display()));
+        out.sources
+            .push(format!("{} (one annotation file)", path.display()));
         return Ok(());
     }
     if annotations_dir(path).is_some() {
@@ -118,19 +122,29 @@ fn list_one(
             path.display()
         ));
     }
-    let image_dirs = Arc::new(vec![images.map(Path::to_path_buf).unwrap_or_else(|| path.to_path_buf())]);
+    let image_dirs = Arc::new(vec![images
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| path.to_path_buf())]);
     let before = out.entries.len();
     list_xml_files(path, k, &image_dirs, out)?;
     if out.entries.len() == before {
         let subdirs: Vec<String> = read_dir_sorted(path)?
             .into_iter()
             .filter(|p| p.is_dir())
-            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         let hint = if subdirs.is_empty() {
             String::new()
         } else {
-            format!(" (it holds the folders {}: pass one of them)", subdirs.join(", "))
+            format!(
+                " (it holds the folders {}: pass one of them)",
+                subdirs.join(", ")
+            )
         };
         return Err(format!(
             "{}: no Annotations/ folder, no year folders and no .xml files{hint}",
@@ -163,7 +177,10 @@ fn list_year(
     let before = out.entries.len();
     match split {
         Some(name) => {
-            let file = dir.join("ImageSets").join("Main").join(format!("{name}.txt"));
+            let file = dir
+                .join("ImageSets")
+                .join("Main")
+                .join(format!("{name}.txt"));
             let text = std::fs::read(&file).map_err(|e| {
                 format!(
                     "{}: {e}; --split {name} reads ImageSets/Main/{name}.txt{}",
@@ -174,7 +191,9 @@ fn list_year(
             let text = String::from_utf8_lossy(&text);
             for line in text.lines() {
                 // Class split files read "id  1" / "id -1": the id is the first field.
-                let Some(id) = line.split_whitespace().next() else { continue };
+                let Some(id) = line.split_whitespace().next() else {
+                    continue;
+                };
                 let xml = ann.join(format!("{id}.xml"));
                 if xml.is_file() {
                     out.entries.push(ImageEntry {
@@ -186,7 +205,10 @@ fn list_year(
                 } else {
                     out.problems.push(ListingProblem {
                         path: xml,
-                        message: format!("listed in {} but there is no such annotation file", file.display()),
+                        message: format!(
+                            "listed in {} but there is no such annotation file",
+                            file.display()
+                        ),
                     });
                 }
             }
@@ -227,9 +249,7 @@ fn list_xml_files(
     out: &mut Listing,
 ) -> Result<(), String> {
     for p in read_dir_sorted(dir)? {
-        let is_xml = p
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+        let is_xml = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"));
         if !is_xml {
             continue;
         }
@@ -262,7 +282,10 @@ fn list_xml_files(
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().unwrap_or_default().to_string_lossy().into_owned()
+    p.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 #[cfg(unix)]

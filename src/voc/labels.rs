@@ -88,7 +88,10 @@ impl LabelMap {
             .map(|l| l.split(':').next().unwrap_or(l).trim())
             .collect();
         if let Some(first) = names.first() {
-            if matches!(normalize_name(first).as_str(), "background" | "__background__") {
+            if matches!(
+                normalize_name(first).as_str(),
+                "background" | "__background__"
+            ) {
                 names.remove(0);
             }
         }

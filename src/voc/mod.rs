@@ -115,7 +115,7 @@ fn parse_dimension(text: Option<&str>) -> Result<Option<u32>, String> {
         return Ok(None);
     }
     match t.parse::<f64>() {
-        Ok(v) if v == 0.0 => Ok(None),
+        Ok(0.0) => Ok(None),
         Ok(v) if v.is_finite() && v > 0.0 && v.fract() == 0.0 && v <= 1.0e6 => Ok(Some(v as u32)),
         _ => Err(format!("\"{t}\" is not a positive whole number of pixels")),
     }
@@ -134,12 +134,17 @@ fn parse_coord(label: &str, text: &Option<String>) -> Result<f64, String> {
         return Err(format!("<{label}> \"{t}\" is not a finite number"));
     }
     if v.abs() > MAX_ABS_COORD {
-        return Err(format!("<{label}> {t} is absurdly large (over {MAX_ABS_COORD} pixels)"));
+        return Err(format!(
+            "<{label}> {t} is absurdly large (over {MAX_ABS_COORD} pixels)"
+        ));
     }
     Ok(v)
 }
 
 const COORD_TAGS: [&str; 4] = ["xmin", "ymin", "xmax", "ymax"];
+
+/// Looks up the size of an annotation's image from its `<filename>`.
+pub type ImageSizeLookup<'a> = dyn FnMut(Option<&str>) -> Result<(u32, u32), String> + 'a;
 
 /// Resolves a parsed annotation.
 ///
@@ -150,7 +155,7 @@ pub fn resolve(
     raw: RawAnnotation,
     labels: &LabelMap,
     opts: &ReadOptions,
-    image_size: &mut dyn FnMut(Option<&str>) -> Result<(u32, u32), String>,
+    image_size: &mut ImageSizeLookup<'_>,
 ) -> Result<Annotation, String> {
     let mut warnings = raw.warnings;
     let w = parse_dimension(raw.width.as_deref());
@@ -191,14 +196,22 @@ pub fn resolve(
         };
         let name = match o.name.as_deref() {
             None | Some("") => {
-                let why = if o.name.is_none() { "no <name>" } else { "empty <name>" };
+                let why = if o.name.is_none() {
+                    "no <name>"
+                } else {
+                    "empty <name>"
+                };
                 skipped.push(skip(None, None, SkipReason::Invalid(why.into())));
                 continue;
             }
             Some(n) => labels::normalize_name(n),
         };
         if !o.has_bndbox {
-            skipped.push(skip(Some(name), None, SkipReason::Invalid("no <bndbox>".into())));
+            skipped.push(skip(
+                Some(name),
+                None,
+                SkipReason::Invalid("no <bndbox>".into()),
+            ));
             continue;
         }
         let mut pixel = [0.0f64; 4];

@@ -143,8 +143,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<&str> {
 
 fn cp1252(b: u8) -> char {
     const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
-        '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
+        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
+        'ž', 'Ÿ',
     ];
     if (0x80..0xA0).contains(&b) {
         HIGH[(b - 0x80) as usize]
@@ -156,8 +157,13 @@ fn cp1252(b: u8) -> char {
 /// 1-based line and column (in characters) of the end of `prefix`.
 fn line_col(prefix: &[u8]) -> (usize, usize) {
     let line = 1 + prefix.iter().filter(|&&b| b == b'\n').count();
-    let line_start = prefix.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let column = 1 + String::from_utf8_lossy(&prefix[line_start..]).chars().count();
+    let line_start = prefix
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1);
+    let column = 1 + String::from_utf8_lossy(&prefix[line_start..])
+        .chars()
+        .count();
     (line, column)
 }
 
@@ -172,7 +178,10 @@ impl LineCounter<'_> {
     fn line_at(&mut self, pos: usize) -> usize {
         let pos = pos.min(self.text.len());
         if pos > self.pos {
-            self.line += self.text[self.pos..pos].iter().filter(|&&b| b == b'\n').count();
+            self.line += self.text[self.pos..pos]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             self.pos = pos;
         }
         self.line
@@ -245,9 +254,7 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                         }
                         seen_root = true;
                         if name != "annotation" {
-                            return Err(XmlError::NotAnnotation(
-                                e.name().as_ref().to_string(),
-                            ));
+                            return Err(XmlError::NotAnnotation(e.name().as_ref().to_string()));
                         }
                         Ctx::Annotation
                     }
@@ -360,7 +367,10 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
         }
     }
     if !stack.is_empty() {
-        return Err(syntax(&reader, "unexpected end of file: unclosed elements".into()));
+        return Err(syntax(
+            &reader,
+            "unexpected end of file: unclosed elements".into(),
+        ));
     }
     if !seen_root {
         return Err(XmlError::NoRoot);

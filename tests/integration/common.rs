@@ -18,13 +18,17 @@ pub fn shared() -> Option<PathBuf> {
         return Some(p);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-        panic!("../shared/golden is missing ({}), and CI=true: the golden tests cannot run", p.display());
+        panic!(
+            "../shared/golden is missing ({}), and CI=true: the golden tests cannot run",
+            p.display()
+        );
     }
     eprintln!("SKIPPED: ../shared/golden not found beside the checkout");
     None
 }
 
 /// The repository's own fixtures folder.
+#[allow(dead_code)]
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
@@ -44,10 +48,15 @@ pub fn run(engine: &Engine, dataset: &Path, jobs: usize) -> Vec<Outcome> {
     let listing = list_datasets(&[dataset.to_path_buf()], None, None).expect("dataset lists");
     let mut out = Vec::new();
     engine
-        .run(&listing.entries, jobs, |_| {}, |o| {
-            out.push(o);
-            Ok::<(), ()>(())
-        })
+        .run(
+            &listing.entries,
+            jobs,
+            |_| {},
+            |o| {
+                out.push(o);
+                Ok::<(), ()>(())
+            },
+        )
         .unwrap();
     out
 }

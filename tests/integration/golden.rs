@@ -47,7 +47,12 @@ fn check_golden(set: &str, expected: &str, priors: PriorSet) -> usize {
         assert_eq!(obj["id"].as_str().unwrap(), r.id);
         let ann = &r.annotation;
         assert_eq!(obj["width"].as_u64().unwrap(), ann.width as u64, "{}", r.id);
-        assert_eq!(obj["height"].as_u64().unwrap(), ann.height as u64, "{}", r.id);
+        assert_eq!(
+            obj["height"].as_u64().unwrap(),
+            ann.height as u64,
+            "{}",
+            r.id
+        );
         let boxes = obj["boxes"].as_array().unwrap();
         assert_eq!(boxes.len(), ann.objects.len(), "{}: GT count", r.id);
         for (j, o) in ann.objects.iter().enumerate() {
@@ -68,14 +73,24 @@ fn check_golden(set: &str, expected: &str, priors: PriorSet) -> usize {
             .count();
         assert_eq!(obj["dropped_invalid"].as_u64().unwrap(), invalid as u64);
         for (j, g) in r.matching.gts.iter().enumerate() {
-            assert_eq!(obj["best_prior"][j].as_u64().unwrap(), g.best_prior as u64, "{} GT {j}", r.id);
+            assert_eq!(
+                obj["best_prior"][j].as_u64().unwrap(),
+                g.best_prior as u64,
+                "{} GT {j}",
+                r.id
+            );
             assert_eq!(
                 obj["best_iou"][j].as_f64().unwrap() as f32,
                 g.best_iou,
                 "{} GT {j} best IoU",
                 r.id
             );
-            assert_eq!(obj["positives"][j].as_u64().unwrap(), g.positives as u64, "{} GT {j}", r.id);
+            assert_eq!(
+                obj["positives"][j].as_u64().unwrap(),
+                g.positives as u64,
+                "{} GT {j}",
+                r.id
+            );
             assert_eq!(
                 obj["collided"][j].as_u64().unwrap(),
                 g.lost_collision as u64,
@@ -84,7 +99,12 @@ fn check_golden(set: &str, expected: &str, priors: PriorSet) -> usize {
             );
         }
         r.matching.fill_labels(&mut dense);
-        assert_eq!(&dense[..], &labels[n * np..(n + 1) * np], "{}: labels", r.id);
+        assert_eq!(
+            &dense[..],
+            &labels[n * np..(n + 1) * np],
+            "{}: labels",
+            r.id
+        );
         for pos in &r.matching.positives {
             let p = pos.prior as usize;
             let gt = ann.objects[pos.gt as usize].corners.to_center();
