@@ -27,4 +27,5 @@ pub mod geometry;
 pub mod npy;
 pub mod pipeline;
 pub mod priors;
+pub mod report;
 pub mod voc;

@@ -1,13 +1,25 @@
 //! `ssd-assign audit`: the dataset report people read before they train.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Args;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
 
 use crate::cli::{DatasetArgs, MatchArgs};
 use crate::cmd::{progress_bar, ExitStatus};
 use crate::priors::PriorSet;
+use crate::report::gt_rows::{gt_rows, PriorShapes};
+use crate::report::{text, AssignmentTally, AuditReport, DatasetTally};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Short sections and aligned tables, for people.
+    Text,
+    /// Everything, machine-readable (schema: docs/report-schema.md).
+    Json,
+}
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -15,42 +27,157 @@ pub struct AuditArgs {
     pub dataset: DatasetArgs,
     #[command(flatten)]
     pub matching: MatchArgs,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+
+    /// Also write one CSV row per ground truth (matched or skipped) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub gt_csv: Option<PathBuf>,
+
+    /// How many lowest-IoU ground truths to list (every unmatched one is listed too).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub worst: usize,
+
+    /// Exit with status 3 when coverage at the matching threshold (share of GTs whose best IoU
+    /// reaches it) is below X (a fraction, e.g. 0.9), for CI gates.
+    #[arg(long, value_name = "X")]
+    pub fail_under_coverage: Option<f64>,
 }
 
 pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
-    let setup = args
-        .dataset
-        .resolve(&args.matching, Arc::new(PriorSet::tiny_detector()))?;
-    let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
-    let (mut images, mut objects, mut positives, mut rejected) = (0usize, 0usize, 0u64, 0usize);
-    setup.engine.run(
-        &setup.listing.entries,
-        setup.jobs,
-        |done| pb.set_position(done as u64),
-        |o| {
-            match o {
-                Ok(r) => {
-                    images += 1;
-                    objects += r.annotation.objects.len();
-                    positives += r.matching.num_positives() as u64;
-                }
-                Err(e) => {
-                    rejected += 1;
-                    eprintln!("{e}");
-                }
-            }
-            Ok::<(), std::convert::Infallible>(())
-        },
-    )?;
-    pb.finish_and_clear();
+    if let Some(x) = args.fail_under_coverage {
+        if !(0.0..=1.0).contains(&x) {
+            anyhow::bail!("--fail-under-coverage {x}: must be a fraction in [0, 1], e.g. 0.9");
+        }
+    }
+    let prior_sets: Vec<Arc<PriorSet>> = vec![Arc::new(PriorSet::tiny_detector())];
+    let report = audit(args, &prior_sets)?;
+
+    let rendered = match args.format {
+        ReportFormat::Text => text::render(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+    };
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "images {images}, objects {objects}, positives {positives}, files rejected {rejected}"
-    )?;
-    Ok(if rejected > 0 {
+    out.write_all(rendered.as_bytes())?;
+    out.flush()?;
+
+    let gate_failed = args.fail_under_coverage.is_some_and(|x| {
+        report
+            .configurations
+            .iter()
+            .any(|c| c.coverage_at_threshold.rate < x)
+    });
+    Ok(if gate_failed {
+        ExitStatus::CoverageGate
+    } else if report.dataset.rejected() > 0 {
         ExitStatus::Rejected
     } else {
         ExitStatus::Clean
     })
+}
+
+/// Runs the audit for each prior set: the dataset is read once per configuration; the dataset
+/// summary and the GT table come from the first.
+pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<AuditReport> {
+    let mut dataset = None;
+    let mut configurations = Vec::new();
+    let mut gt_writer = match &args.gt_csv {
+        Some(path) => Some(GtCsv::create(path)?),
+        None => None,
+    };
+    for (k, priors) in prior_sets.iter().enumerate() {
+        let setup = args.dataset.resolve(&args.matching, priors.clone())?;
+        let engine = &setup.engine;
+        let first = k == 0;
+        let mut ds = first.then(|| DatasetTally::new(&setup.listing));
+        let mut tally = AssignmentTally::new(engine);
+        let shapes = PriorShapes::new(&engine.priors);
+        let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
+        if prior_sets.len() > 1 {
+            pb.set_message(priors.name().to_string());
+        }
+        engine.run(
+            &setup.listing.entries,
+            setup.jobs,
+            |done| pb.set_position(done as u64),
+            |o| -> anyhow::Result<()> {
+                if let Some(ds) = ds.as_mut() {
+                    ds.add(o.as_ref());
+                }
+                if let Ok(r) = &o {
+                    tally.add(r);
+                    if first {
+                        if let Some(w) = gt_writer.as_mut() {
+                            for row in gt_rows(r, &shapes) {
+                                w.writer.serialize(row)?;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        pb.finish_and_clear();
+        if let Some(ds) = ds {
+            dataset = Some(ds.finish(engine));
+        }
+        configurations.push(tally.finish(engine, args.worst));
+    }
+    if let Some(w) = gt_writer {
+        w.finish()?;
+    }
+    Ok(AuditReport {
+        tool: "ssd-assign".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        dataset: dataset.unwrap_or_default(),
+        configurations,
+    })
+}
+
+/// The GT table, written to a temporary name and renamed into place only when complete.
+struct GtCsv {
+    writer: csv::Writer<std::fs::File>,
+    /// The temporary file, until it is renamed into place.
+    tmp: Option<PathBuf>,
+    path: PathBuf,
+}
+
+impl GtCsv {
+    fn create(path: &std::path::Path) -> anyhow::Result<GtCsv> {
+        let name = path.file_name().context("--gt-csv needs a file name")?;
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&tmp)
+            .with_context(|| format!("--gt-csv: cannot create {}", tmp.display()))?;
+        Ok(GtCsv {
+            writer: csv::Writer::from_writer(file),
+            tmp: Some(tmp),
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        let tmp = self.tmp.clone().expect("not finished yet");
+        self.writer
+            .flush()
+            .and_then(|_| self.writer.get_ref().sync_all())
+            .and_then(|_| std::fs::rename(&tmp, &self.path))
+            .with_context(|| format!("--gt-csv: writing {}", self.path.display()))?;
+        self.tmp = None;
+        Ok(())
+    }
+}
+
+impl Drop for GtCsv {
+    fn drop(&mut self) {
+        // Still set when the audit failed before finish(): remove the partial file.
+        if let Some(tmp) = &self.tmp {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }

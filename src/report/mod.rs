@@ -1,0 +1,634 @@
+//! The audit: folding per-image results into the dataset report, and rendering it.
+//!
+//! [`DatasetTally`] counts what reading found (independent of the priors); [`AssignmentTally`]
+//! counts what matching did for one prior configuration. Both are fed results in image order and
+//! keep only compact per-GT records, so memory grows with the number of objects, not with
+//! images x priors.
+
+pub mod gt_rows;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::pipeline::{Engine, FileError, ImageResult};
+use crate::voc::dataset::Listing;
+use crate::voc::SkipReason;
+use gt_rows::{GtStatus, PriorShapes};
+
+/// Coverage thresholds reported.
+pub const COVERAGE_AT: [f32; 3] = [0.3, 0.5, 0.7];
+
+/// Size buckets on `sqrt(w * h)` of the normalised box.
+pub const SIZE_BUCKETS: [(&str, f32, f32); 3] = [
+    ("small (<0.1)", 0.0, 0.1),
+    ("medium (0.1-0.3)", 0.1, 0.3),
+    ("large (>=0.3)", 0.3, f32::INFINITY),
+];
+
+/// Aspect-ratio buckets on `w / h` of the normalised box (what the priors see).
+pub const ASPECT_BUCKETS: [(&str, f32, f32); 5] = [
+    ("tall (<1/3)", 0.0, 1.0 / 3.0),
+    ("portrait (1/3-2/3)", 1.0 / 3.0, 2.0 / 3.0),
+    ("square (2/3-3/2)", 2.0 / 3.0, 1.5),
+    ("landscape (3/2-3)", 1.5, 3.0),
+    ("wide (>=3)", 3.0, f32::INFINITY),
+];
+
+/// Positives-per-GT histogram bins (inclusive ranges).
+pub const POSITIVE_BINS: [(&str, u32, u32); 6] = [
+    ("0", 0, 0),
+    ("1", 1, 1),
+    ("2", 2, 2),
+    ("3-5", 3, 5),
+    ("6-10", 6, 10),
+    (">10", 11, u32::MAX),
+];
+
+fn bucket_of(buckets: &[(&str, f32, f32)], v: f32) -> usize {
+    buckets
+        .iter()
+        .position(|&(_, lo, hi)| v >= lo && v < hi)
+        .unwrap_or(buckets.len() - 1)
+}
+
+/// A count out of a total.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rate {
+    pub count: u64,
+    pub total: u64,
+    pub rate: f64,
+}
+
+impl Rate {
+    pub fn new(count: u64, total: u64) -> Rate {
+        Rate {
+            count,
+            total,
+            rate: if total == 0 {
+                0.0
+            } else {
+                count as f64 / total as f64
+            },
+        }
+    }
+}
+
+/// A problem with a file, by path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileProblem {
+    pub path: String,
+    pub message: String,
+}
+
+/// An object left out of matching because its box or fields are unusable.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvalidObject {
+    pub path: String,
+    pub object_index: usize,
+    pub line: usize,
+    pub class: Option<String>,
+    pub reason: String,
+}
+
+/// An unknown class name with its count and a close known name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownClass {
+    pub name: String,
+    pub count: u64,
+    pub did_you_mean: Option<String>,
+}
+
+/// What reading the dataset found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DatasetSummary {
+    pub sources: Vec<String>,
+    /// Annotation files listed.
+    pub files: u64,
+    /// Images read and matched (files minus rejected).
+    pub images: u64,
+    pub images_without_objects: u64,
+    /// Objects kept for matching.
+    pub objects: u64,
+    pub objects_per_class: BTreeMap<String, u64>,
+    pub difficult: u64,
+    /// Kept objects extending outside the image (not clipped unless --clip).
+    pub objects_outside_image: u64,
+    pub sizes_from_image: u64,
+    pub skipped_unknown_class: Vec<UnknownClass>,
+    pub skipped_unknown_class_total: u64,
+    pub skipped_difficult: u64,
+    pub skipped_invalid: Vec<InvalidObject>,
+    pub files_rejected: Vec<FileProblem>,
+    pub warnings: Vec<FileProblem>,
+}
+
+impl DatasetSummary {
+    /// Objects and files rejected (not counting unknown classes, which the label map filters
+    /// on purpose, nor warnings).
+    pub fn rejected(&self) -> u64 {
+        self.skipped_invalid.len() as u64 + self.files_rejected.len() as u64
+    }
+}
+
+/// Accumulates the dataset summary.
+#[derive(Debug, Default)]
+pub struct DatasetTally {
+    summary: DatasetSummary,
+    unknown: BTreeMap<String, u64>,
+}
+
+impl DatasetTally {
+    pub fn new(listing: &Listing) -> Self {
+        let mut t = DatasetTally::default();
+        t.summary.sources = listing.sources.clone();
+        for p in &listing.problems {
+            t.summary.files_rejected.push(FileProblem {
+                path: p.path.display().to_string(),
+                message: p.message.clone(),
+            });
+        }
+        t
+    }
+
+    pub fn add(&mut self, outcome: Result<&ImageResult, &FileError>) {
+        let s = &mut self.summary;
+        s.files += 1;
+        let r = match outcome {
+            Ok(r) => r,
+            Err(e) => {
+                s.files_rejected.push(FileProblem {
+                    path: e.path.display().to_string(),
+                    message: e.message.clone(),
+                });
+                return;
+            }
+        };
+        let path = r.xml.display().to_string();
+        let a = &r.annotation;
+        s.images += 1;
+        if a.objects.is_empty() {
+            s.images_without_objects += 1;
+        }
+        if a.size_source == crate::voc::SizeSource::Image {
+            s.sizes_from_image += 1;
+        }
+        for o in &a.objects {
+            s.objects += 1;
+            *s.objects_per_class.entry(o.name.clone()).or_default() += 1;
+            s.difficult += o.difficult as u64;
+            s.objects_outside_image += o.outside as u64;
+        }
+        for k in &a.skipped {
+            match &k.reason {
+                SkipReason::UnknownClass => {
+                    *self
+                        .unknown
+                        .entry(k.name.clone().unwrap_or_default())
+                        .or_default() += 1
+                }
+                SkipReason::Difficult => s.skipped_difficult += 1,
+                SkipReason::Invalid(why) => s.skipped_invalid.push(InvalidObject {
+                    path: path.clone(),
+                    object_index: k.index_in_file,
+                    line: k.line,
+                    class: k.name.clone(),
+                    reason: why.clone(),
+                }),
+            }
+        }
+        for w in &a.warnings {
+            s.warnings.push(FileProblem {
+                path: path.clone(),
+                message: w.clone(),
+            });
+        }
+    }
+
+    pub fn finish(mut self, engine: &Engine) -> DatasetSummary {
+        let mut unknown: Vec<UnknownClass> = self
+            .unknown
+            .into_iter()
+            .map(|(name, count)| UnknownClass {
+                did_you_mean: engine.labels.suggest(&name).map(str::to_string),
+                name,
+                count,
+            })
+            .collect();
+        unknown.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+        self.summary.skipped_unknown_class_total = unknown.iter().map(|u| u.count).sum();
+        self.summary.skipped_unknown_class = unknown;
+        self.summary
+    }
+}
+
+/// Compact record of one matched GT.
+#[derive(Debug, Clone, Copy)]
+struct GtRecord {
+    image: u32,
+    object_index: u32,
+    label: u32,
+    pixel: [f64; 4],
+    rel_size: f32,
+    aspect: f32,
+    best_iou: f32,
+    shape_iou: f32,
+    positives: u32,
+    forced_only: bool,
+    lost: bool,
+}
+
+/// Counts for one group of GTs (all, a class, a size or aspect bucket).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupStats {
+    pub group: String,
+    pub gts: u64,
+    pub unmatched: Rate,
+    pub forced_only: Rate,
+    pub lost_collision: Rate,
+    pub mean_positives: f64,
+    /// Share of GTs whose best IoU reaches each of [`COVERAGE_AT`].
+    pub coverage: BTreeMap<String, Rate>,
+}
+
+/// Best IoU with the real priors next to best IoU with a prior shape at the GT's own centre.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShapeVsGrid {
+    pub mean_best_iou: f64,
+    pub mean_shape_iou: f64,
+    /// Shapes fit (shape IoU >= threshold) but no prior reaches the threshold: lost to grid
+    /// spacing.
+    pub lost_to_grid: Rate,
+    /// No prior shape reaches the threshold even at the GT's own centre: the scales or aspect
+    /// ratios do not fit.
+    pub shapes_do_not_fit: Rate,
+    pub by_size: Vec<ShapeVsGridRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ShapeVsGridRow {
+    pub group: String,
+    pub gts: u64,
+    pub mean_best_iou: f64,
+    pub mean_shape_iou: f64,
+    pub lost_to_grid: u64,
+    pub shapes_do_not_fit: u64,
+}
+
+/// Negatives and the hard-negative budget.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NegativeStats {
+    pub positives: u64,
+    pub negatives: u64,
+    /// Sum over images of min(ratio * positives, negatives).
+    pub hard_negative_budget: u64,
+    pub neg_pos_ratio: u32,
+    pub negatives_per_image_mean: f64,
+    pub negatives_per_image_min: u64,
+    pub negatives_per_image_max: u64,
+    pub positives_per_image_mean: f64,
+    /// Images where ratio * positives exceeds the negatives available.
+    pub images_budget_exceeds_negatives: u64,
+    /// Images with no positive prior: they contribute no negatives to the loss at all.
+    pub images_without_negatives: u64,
+}
+
+/// One bin of the best-IoU histogram.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistogramBin {
+    pub lo: f32,
+    pub hi: f32,
+    pub count: u64,
+}
+
+/// A GT worth opening: low best IoU, or no positive.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorstCase {
+    pub path: String,
+    pub image_id: String,
+    pub object_index: u32,
+    pub class: String,
+    /// xmin, ymin, xmax, ymax as written.
+    pub pixel_box: [f64; 4],
+    pub best_iou: f32,
+    pub shape_iou: f32,
+    pub positives: u32,
+    pub status: GtStatus,
+}
+
+/// The prior configuration and matching settings of one report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigSummary {
+    pub priors: String,
+    pub num_priors: usize,
+    pub threshold: f32,
+    pub collision: crate::assign::CollisionPolicy,
+    pub neg_pos_ratio: u32,
+}
+
+/// What matching did, for one prior configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssignmentReport {
+    pub config: ConfigSummary,
+    pub gts: u64,
+    pub positives_per_gt: BTreeMap<String, u64>,
+    pub positives_per_gt_mean: f64,
+    pub positives_per_gt_median: f64,
+    pub overall: GroupStats,
+    pub by_class: Vec<GroupStats>,
+    pub by_size: Vec<GroupStats>,
+    pub by_aspect: Vec<GroupStats>,
+    pub best_iou_histogram: Vec<HistogramBin>,
+    pub shape_vs_grid: ShapeVsGrid,
+    pub negatives: NegativeStats,
+    /// Share of GTs whose best IoU reaches the matching threshold.
+    pub coverage_at_threshold: Rate,
+    /// The lowest-best-IoU GTs, then every other unmatched GT.
+    pub worst_cases: Vec<WorstCase>,
+}
+
+/// Accumulates the assignment report of one configuration.
+#[derive(Debug)]
+pub struct AssignmentTally {
+    shapes: PriorShapes,
+    config: ConfigSummary,
+    records: Vec<GtRecord>,
+    images: Vec<(String, PathBuf)>,
+    positives: u64,
+    negatives: u64,
+    budget: u64,
+    neg_min: u64,
+    neg_max: u64,
+    matched_images: u64,
+    budget_exceeds: u64,
+    no_positive_images: u64,
+}
+
+impl AssignmentTally {
+    pub fn new(engine: &Engine) -> Self {
+        AssignmentTally {
+            shapes: PriorShapes::new(&engine.priors),
+            config: ConfigSummary {
+                priors: engine.priors.name().to_string(),
+                num_priors: engine.priors.len(),
+                threshold: engine.params.threshold,
+                collision: engine.params.collision,
+                neg_pos_ratio: engine.params.neg_pos_ratio,
+            },
+            records: Vec::new(),
+            images: Vec::new(),
+            positives: 0,
+            negatives: 0,
+            budget: 0,
+            neg_min: u64::MAX,
+            neg_max: 0,
+            matched_images: 0,
+            budget_exceeds: 0,
+            no_positive_images: 0,
+        }
+    }
+
+    pub fn add(&mut self, r: &ImageResult) {
+        let image = self.images.len() as u32;
+        self.images.push((r.id.clone(), r.xml.clone()));
+        let m = &r.matching;
+        for (o, g) in r.annotation.objects.iter().zip(&m.gts) {
+            let c = o.corners.to_center();
+            self.records.push(GtRecord {
+                image,
+                object_index: o.index_in_file as u32,
+                label: o.label,
+                pixel: o.pixel,
+                rel_size: (c.w * c.h).sqrt(),
+                aspect: c.w / c.h,
+                best_iou: g.best_iou,
+                shape_iou: self.shapes.best_iou(&o.corners),
+                positives: g.positives,
+                forced_only: g.forced_only,
+                lost: g.lost_collision,
+            });
+        }
+        let pos = m.num_positives() as u64;
+        let neg = m.num_negatives() as u64;
+        let ratio = self.config.neg_pos_ratio as u64;
+        self.matched_images += 1;
+        self.positives += pos;
+        self.negatives += neg;
+        self.budget += m.hard_negative_budget(self.config.neg_pos_ratio) as u64;
+        self.neg_min = self.neg_min.min(neg);
+        self.neg_max = self.neg_max.max(neg);
+        if pos == 0 {
+            self.no_positive_images += 1;
+        } else if ratio * pos > neg {
+            self.budget_exceeds += 1;
+        }
+    }
+
+    fn group(&self, name: String, records: &[&GtRecord]) -> GroupStats {
+        let n = records.len() as u64;
+        let count = |f: &dyn Fn(&GtRecord) -> bool| records.iter().filter(|r| f(r)).count() as u64;
+        let coverage = COVERAGE_AT
+            .iter()
+            .map(|&t| (format!("{t:.1}"), Rate::new(count(&|r| r.best_iou >= t), n)))
+            .collect();
+        GroupStats {
+            group: name,
+            gts: n,
+            unmatched: Rate::new(count(&|r| r.positives == 0), n),
+            forced_only: Rate::new(count(&|r| r.forced_only && r.positives > 0), n),
+            lost_collision: Rate::new(count(&|r| r.lost), n),
+            mean_positives: mean(records.iter().map(|r| r.positives as f64)),
+            coverage,
+        }
+    }
+
+    /// Builds the report; `worst` is how many lowest-IoU GTs to list (every unmatched GT is
+    /// listed as well).
+    pub fn finish(self, engine: &Engine, worst: usize) -> AssignmentReport {
+        let all: Vec<&GtRecord> = self.records.iter().collect();
+        let n = all.len() as u64;
+        let thr = self.config.threshold;
+
+        let mut positives_per_gt = BTreeMap::new();
+        for (name, lo, hi) in POSITIVE_BINS {
+            let c = all
+                .iter()
+                .filter(|r| r.positives >= lo && r.positives <= hi)
+                .count() as u64;
+            positives_per_gt.insert(name.to_string(), c);
+        }
+        let mut pos_sorted: Vec<u32> = all.iter().map(|r| r.positives).collect();
+        pos_sorted.sort_unstable();
+        let median = match pos_sorted.len() {
+            0 => 0.0,
+            l if l % 2 == 1 => pos_sorted[l / 2] as f64,
+            l => (pos_sorted[l / 2 - 1] as f64 + pos_sorted[l / 2] as f64) / 2.0,
+        };
+
+        let by_class = (1..engine.labels.num_labels() as u32)
+            .filter_map(|label| {
+                let rs: Vec<&GtRecord> = all.iter().copied().filter(|r| r.label == label).collect();
+                (!rs.is_empty())
+                    .then(|| self.group(engine.labels.name(label).unwrap_or("?").to_string(), &rs))
+            })
+            .collect();
+        let bucketed =
+            |buckets: &[(&str, f32, f32)], key: fn(&GtRecord) -> f32| -> Vec<GroupStats> {
+                buckets
+                    .iter()
+                    .enumerate()
+                    .map(|(b, (name, _, _))| {
+                        let rs: Vec<&GtRecord> = all
+                            .iter()
+                            .copied()
+                            .filter(|r| bucket_of(buckets, key(r)) == b)
+                            .collect();
+                        self.group(name.to_string(), &rs)
+                    })
+                    .collect()
+            };
+        let by_size = bucketed(&SIZE_BUCKETS, |r| r.rel_size);
+        let by_aspect = bucketed(&ASPECT_BUCKETS, |r| r.aspect);
+
+        let mut histogram: Vec<HistogramBin> = (0..10)
+            .map(|k| HistogramBin {
+                lo: k as f32 / 10.0,
+                hi: (k + 1) as f32 / 10.0,
+                count: 0,
+            })
+            .collect();
+        for r in &all {
+            let k = ((r.best_iou * 10.0) as usize).min(9);
+            histogram[k].count += 1;
+        }
+
+        let svg_row = |name: String, rs: &[&GtRecord]| ShapeVsGridRow {
+            group: name,
+            gts: rs.len() as u64,
+            mean_best_iou: mean(rs.iter().map(|r| r.best_iou as f64)),
+            mean_shape_iou: mean(rs.iter().map(|r| r.shape_iou as f64)),
+            lost_to_grid: rs
+                .iter()
+                .filter(|r| r.shape_iou >= thr && r.best_iou < thr)
+                .count() as u64,
+            shapes_do_not_fit: rs.iter().filter(|r| r.shape_iou < thr).count() as u64,
+        };
+        let overall_svg = svg_row("all".into(), &all);
+        let shape_vs_grid = ShapeVsGrid {
+            mean_best_iou: overall_svg.mean_best_iou,
+            mean_shape_iou: overall_svg.mean_shape_iou,
+            lost_to_grid: Rate::new(overall_svg.lost_to_grid, n),
+            shapes_do_not_fit: Rate::new(overall_svg.shapes_do_not_fit, n),
+            by_size: SIZE_BUCKETS
+                .iter()
+                .enumerate()
+                .map(|(b, (name, _, _))| {
+                    let rs: Vec<&GtRecord> = all
+                        .iter()
+                        .copied()
+                        .filter(|r| bucket_of(&SIZE_BUCKETS, r.rel_size) == b)
+                        .collect();
+                    svg_row(name.to_string(), &rs)
+                })
+                .collect(),
+        };
+
+        let images = self.matched_images.max(1) as f64;
+        let negatives = NegativeStats {
+            positives: self.positives,
+            negatives: self.negatives,
+            hard_negative_budget: self.budget,
+            neg_pos_ratio: self.config.neg_pos_ratio,
+            negatives_per_image_mean: self.negatives as f64 / images,
+            negatives_per_image_min: if self.matched_images == 0 {
+                0
+            } else {
+                self.neg_min
+            },
+            negatives_per_image_max: self.neg_max,
+            positives_per_image_mean: self.positives as f64 / images,
+            images_budget_exceeds_negatives: self.budget_exceeds,
+            images_without_negatives: self.no_positive_images,
+        };
+
+        // Worst cases: lowest best IoU first (ties in dataset order), then unmatched ones not
+        // already listed.
+        let mut order: Vec<usize> = (0..self.records.len()).collect();
+        order.sort_by(|&a, &b| {
+            self.records[a]
+                .best_iou
+                .total_cmp(&self.records[b].best_iou)
+                .then(a.cmp(&b))
+        });
+        let mut picked: Vec<usize> = order.iter().copied().take(worst).collect();
+        let mut extra: Vec<usize> = order
+            .iter()
+            .copied()
+            .skip(worst)
+            .filter(|&k| self.records[k].positives == 0)
+            .collect();
+        extra.sort_unstable();
+        picked.extend(extra);
+        let worst_cases = picked
+            .into_iter()
+            .map(|k| {
+                let r = &self.records[k];
+                let (id, path) = &self.images[r.image as usize];
+                WorstCase {
+                    path: path.display().to_string(),
+                    image_id: id.clone(),
+                    object_index: r.object_index,
+                    class: engine.labels.name(r.label).unwrap_or("?").to_string(),
+                    pixel_box: r.pixel,
+                    best_iou: r.best_iou,
+                    shape_iou: r.shape_iou,
+                    positives: r.positives,
+                    status: GtStatus::of(r.positives, r.forced_only, r.lost),
+                }
+            })
+            .collect();
+
+        let coverage_at_threshold =
+            Rate::new(all.iter().filter(|r| r.best_iou >= thr).count() as u64, n);
+        AssignmentReport {
+            gts: n,
+            positives_per_gt,
+            positives_per_gt_mean: mean(all.iter().map(|r| r.positives as f64)),
+            positives_per_gt_median: median,
+            overall: self.group("all".into(), &all),
+            by_class,
+            by_size,
+            by_aspect,
+            best_iou_histogram: histogram,
+            shape_vs_grid,
+            negatives,
+            coverage_at_threshold,
+            worst_cases,
+            config: self.config,
+        }
+    }
+}
+
+fn mean(it: impl Iterator<Item = f64>) -> f64 {
+    let (mut s, mut n) = (0.0, 0u64);
+    for v in it {
+        s += v;
+        n += 1;
+    }
+    if n == 0 {
+        0.0
+    } else {
+        s / n as f64
+    }
+}
+
+/// The whole audit: what reading found, and one assignment report per prior configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditReport {
+    pub tool: String,
+    pub version: String,
+    pub dataset: DatasetSummary,
+    pub configurations: Vec<AssignmentReport>,
+}
