@@ -86,7 +86,7 @@ fn render_dataset(d: &DatasetSummary, out: &mut String) {
     if d.sizes_from_image > 0 {
         let _ = writeln!(
             out,
-            "  sizes        {} images sized from the image file (<size> missing or 0)",
+            "  sizes        {} image(s) sized from the image file (<size> missing or 0)",
             d.sizes_from_image
         );
     }
