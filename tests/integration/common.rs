@@ -27,6 +27,12 @@ pub fn shared() -> Option<PathBuf> {
     None
 }
 
+/// The repository root.
+#[allow(dead_code)]
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
 /// The repository's own fixtures folder.
 #[allow(dead_code)]
 pub fn fixtures() -> PathBuf {

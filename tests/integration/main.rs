@@ -1,4 +1,5 @@
 //! The one integration-test binary (every extra test binary costs a link on a 2-core machine).
 
+mod audit;
 mod common;
 mod golden;

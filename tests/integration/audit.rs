@@ -1,0 +1,216 @@
+//! `ssd-assign audit` through the real binary (issue #3): numbers against the golden files,
+//! snapshots, thread-count independence, exit statuses.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::common::{repo, shared};
+
+/// Runs the binary from the repository root (so that paths in reports are stable).
+pub fn ssd_assign(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 output")
+}
+
+/// Compares `actual` with `tests/snapshots/NAME`; `UPDATE_SNAPSHOTS=1` rewrites it.
+pub fn assert_snapshot(name: &str, actual: &str) {
+    let path = repo().join("tests/snapshots").join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("snapshot {} missing: run with UPDATE_SNAPSHOTS=1", path.display()));
+    if expected != actual {
+        let diff_line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "snapshot {name} differs at line {}:\n expected: {:?}\n actual:   {:?}\n(run with UPDATE_SNAPSHOTS=1 to accept)",
+            diff_line + 1,
+            expected.lines().nth(diff_line),
+            actual.lines().nth(diff_line)
+        );
+    }
+}
+
+fn json_report(args: &[&str]) -> Value {
+    let mut a = args.to_vec();
+    a.extend(["--format", "json", "-q"]);
+    let o = ssd_assign(&a);
+    assert!(o.status.code().is_some_and(|c| c == 0 || c == 2), "{o:?}");
+    serde_json::from_str(&stdout(&o)).expect("valid JSON")
+}
+
+/// Per-GT best prior, best IoU, positives and collided equal objects.jsonl, and add up to the
+/// report's totals.
+fn check_against_golden(set: &str) {
+    let Some(shared) = shared() else { return };
+    let dataset = format!("../shared/golden/{set}");
+    let csv_path = std::env::temp_dir().join(format!("ssd-assign-test-gts-{set}-{}.csv", std::process::id()));
+    let report = json_report(&[
+        "audit",
+        &dataset,
+        "--gt-csv",
+        csv_path.to_str().unwrap(),
+    ]);
+    let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    std::fs::remove_file(&csv_path).unwrap();
+    let headers = rdr.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let matched: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[col("status")].starts_with("skipped")).collect();
+
+    let objects = std::fs::read_to_string(shared.join("golden").join(set).join("expected/objects.jsonl")).unwrap();
+    let (mut n, mut positives, mut collided, mut unmatched) = (0usize, 0u64, 0u64, 0u64);
+    let mut covered = 0u64;
+    for line in objects.lines() {
+        let o: Value = serde_json::from_str(line).unwrap();
+        let id = o["id"].as_str().unwrap();
+        let best = o["best_prior"].as_array().unwrap();
+        for j in 0..best.len() {
+            let r = matched[n];
+            assert_eq!(&r[col("image_id")], id);
+            assert_eq!(r[col("gt_index")].parse::<usize>().unwrap(), j);
+            assert_eq!(r[col("best_prior")].parse::<u64>().unwrap(), best[j].as_u64().unwrap(), "{id} GT {j}");
+            let iou: f32 = r[col("best_iou")].parse().unwrap();
+            assert_eq!(iou, o["best_iou"][j].as_f64().unwrap() as f32, "{id} GT {j} best IoU");
+            let p = o["positives"][j].as_u64().unwrap();
+            assert_eq!(r[col("positives")].parse::<u64>().unwrap(), p, "{id} GT {j}");
+            let c = o["collided"][j].as_u64().unwrap();
+            assert_eq!(r[col("collided")].parse::<u64>().unwrap(), c, "{id} GT {j}");
+            positives += p;
+            collided += c;
+            unmatched += (p == 0) as u64;
+            covered += (iou >= 0.5) as u64;
+            n += 1;
+        }
+    }
+    assert_eq!(n, matched.len(), "{set}: every matched GT row is in the golden");
+    let a = &report["configurations"][0];
+    assert_eq!(a["gts"].as_u64().unwrap(), n as u64);
+    assert_eq!(report["dataset"]["objects"].as_u64().unwrap(), n as u64);
+    assert_eq!(a["negatives"]["positives"].as_u64().unwrap(), positives);
+    assert_eq!(a["overall"]["lost_collision"]["count"].as_u64().unwrap(), collided);
+    assert_eq!(a["overall"]["unmatched"]["count"].as_u64().unwrap(), unmatched);
+    assert_eq!(a["coverage_at_threshold"]["count"].as_u64().unwrap(), covered);
+    let hist: u64 = a["positives_per_gt"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(hist, n as u64);
+}
+
+#[test]
+fn gt_numbers_agree_with_golden_voc2012_sample() {
+    check_against_golden("voc2012-sample");
+}
+
+#[test]
+fn gt_numbers_agree_with_golden_voc2012_cvat() {
+    check_against_golden("voc2012-cvat");
+}
+
+#[test]
+fn gt_numbers_agree_with_golden_edge_cases() {
+    check_against_golden("edge-cases");
+}
+
+#[test]
+fn text_and_json_snapshots_of_fixtures() {
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    assert_snapshot("audit-voc-mini.txt", &stdout(&o));
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--format", "json"]);
+    assert_snapshot("audit-voc-mini.json", &stdout(&o));
+}
+
+#[test]
+fn text_and_json_snapshots_of_golden_sets() {
+    if shared().is_none() {
+        return;
+    }
+    for set in ["edge-cases", "voc2012-sample"] {
+        let path = format!("../shared/golden/{set}");
+        let o = ssd_assign(&["audit", &path, "-q"]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+        assert_snapshot(&format!("audit-{set}.txt"), &stdout(&o));
+        let o = ssd_assign(&["audit", &path, "-q", "--format", "json"]);
+        assert_snapshot(&format!("audit-{set}.json"), &stdout(&o));
+    }
+}
+
+#[test]
+fn report_identical_for_one_and_two_threads() {
+    let mut sets = vec!["fixtures/voc-mini".to_string()];
+    if shared().is_some() {
+        sets.push("../shared/golden/voc2012-sample".into());
+        sets.push("../shared/golden/edge-cases".into());
+    }
+    for set in &sets {
+        for format in ["text", "json"] {
+            let a = ssd_assign(&["audit", set, "-q", "--jobs", "1", "--format", format]);
+            let b = ssd_assign(&["audit", set, "-q", "--jobs", "2", "--format", format]);
+            assert!(!a.stdout.is_empty());
+            assert_eq!(a.stdout, b.stdout, "{set} {format}");
+        }
+    }
+}
+
+#[test]
+fn fixture_report_states_the_collision_and_the_typo() {
+    let r = json_report(&["audit", "fixtures/voc-mini"]);
+    let d = &r["dataset"];
+    assert_eq!(d["images"], 8);
+    assert_eq!(d["images_without_objects"], 1);
+    assert_eq!(d["sizes_from_image"], 1);
+    assert_eq!(d["skipped_unknown_class"][0]["name"], "preson");
+    assert_eq!(d["skipped_unknown_class"][0]["did_you_mean"], "person");
+    let a = &r["configurations"][0];
+    // 000004: the person loses prior 281 to the dog (reference.md's worked example, our numbers);
+    // 000005: two of the four sheep lose theirs.
+    assert_eq!(a["overall"]["lost_collision"]["count"], 3);
+    assert_eq!(a["overall"]["unmatched"]["count"], 3);
+    let worst = a["worst_cases"].as_array().unwrap();
+    assert!(worst.iter().any(|w| w["image_id"] == "000004" && w["object_index"] == 0 && w["status"] == "unmatched"));
+}
+
+#[test]
+fn exit_status_and_coverage_gate() {
+    // 8 of 16 GTs reach IoU 0.5 (see the snapshot): a gate at 0.9 fails with status 3, 0.4 passes.
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--fail-under-coverage", "0.9"]);
+    assert_eq!(o.status.code(), Some(3));
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--fail-under-coverage", "0.4"]);
+    assert_eq!(o.status.code(), Some(0));
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--threshold", "1.5"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--threshold"));
+    let o = ssd_assign(&["audit", "no/such/dir", "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/dir"));
+}
+
+#[test]
+fn gt_csv_is_complete_and_not_left_half_written() {
+    let dir = std::env::temp_dir().join(format!("ssd-assign-gtcsv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gts.csv");
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--gt-csv", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = std::fs::read_to_string(&path).unwrap();
+    // 16 matched GTs + 1 unknown class + header.
+    assert_eq!(text.lines().count(), 18);
+    assert!(text.lines().any(|l| l.starts_with("000006,0,,preson,") && l.contains("skipped_unknown_class")));
+    // Only gts.csv is left in the folder: no temporary files.
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
