@@ -28,8 +28,12 @@ pub fn assert_snapshot(name: &str, actual: &str) {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("snapshot {} missing: run with UPDATE_SNAPSHOTS=1", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "snapshot {} missing: run with UPDATE_SNAPSHOTS=1",
+            path.display()
+        )
+    });
     if expected != actual {
         let diff_line = expected
             .lines()
@@ -58,21 +62,28 @@ fn json_report(args: &[&str]) -> Value {
 fn check_against_golden(set: &str) {
     let Some(shared) = shared() else { return };
     let dataset = format!("../shared/golden/{set}");
-    let csv_path = std::env::temp_dir().join(format!("ssd-assign-test-gts-{set}-{}.csv", std::process::id()));
-    let report = json_report(&[
-        "audit",
-        &dataset,
-        "--gt-csv",
-        csv_path.to_str().unwrap(),
-    ]);
+    let csv_path = std::env::temp_dir().join(format!(
+        "ssd-assign-test-gts-{set}-{}.csv",
+        std::process::id()
+    ));
+    let report = json_report(&["audit", &dataset, "--gt-csv", csv_path.to_str().unwrap()]);
     let mut rdr = csv::Reader::from_path(&csv_path).unwrap();
     let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
     std::fs::remove_file(&csv_path).unwrap();
     let headers = rdr.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let matched: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[col("status")].starts_with("skipped")).collect();
+    let matched: Vec<&csv::StringRecord> = rows
+        .iter()
+        .filter(|r| !r[col("status")].starts_with("skipped"))
+        .collect();
 
-    let objects = std::fs::read_to_string(shared.join("golden").join(set).join("expected/objects.jsonl")).unwrap();
+    let objects = std::fs::read_to_string(
+        shared
+            .join("golden")
+            .join(set)
+            .join("expected/objects.jsonl"),
+    )
+    .unwrap();
     let (mut n, mut positives, mut collided, mut unmatched) = (0usize, 0u64, 0u64, 0u64);
     let mut covered = 0u64;
     for line in objects.lines() {
@@ -83,11 +94,23 @@ fn check_against_golden(set: &str) {
             let r = matched[n];
             assert_eq!(&r[col("image_id")], id);
             assert_eq!(r[col("gt_index")].parse::<usize>().unwrap(), j);
-            assert_eq!(r[col("best_prior")].parse::<u64>().unwrap(), best[j].as_u64().unwrap(), "{id} GT {j}");
+            assert_eq!(
+                r[col("best_prior")].parse::<u64>().unwrap(),
+                best[j].as_u64().unwrap(),
+                "{id} GT {j}"
+            );
             let iou: f32 = r[col("best_iou")].parse().unwrap();
-            assert_eq!(iou, o["best_iou"][j].as_f64().unwrap() as f32, "{id} GT {j} best IoU");
+            assert_eq!(
+                iou,
+                o["best_iou"][j].as_f64().unwrap() as f32,
+                "{id} GT {j} best IoU"
+            );
             let p = o["positives"][j].as_u64().unwrap();
-            assert_eq!(r[col("positives")].parse::<u64>().unwrap(), p, "{id} GT {j}");
+            assert_eq!(
+                r[col("positives")].parse::<u64>().unwrap(),
+                p,
+                "{id} GT {j}"
+            );
             let c = o["collided"][j].as_u64().unwrap();
             assert_eq!(r[col("collided")].parse::<u64>().unwrap(), c, "{id} GT {j}");
             positives += p;
@@ -97,15 +120,33 @@ fn check_against_golden(set: &str) {
             n += 1;
         }
     }
-    assert_eq!(n, matched.len(), "{set}: every matched GT row is in the golden");
+    assert_eq!(
+        n,
+        matched.len(),
+        "{set}: every matched GT row is in the golden"
+    );
     let a = &report["configurations"][0];
     assert_eq!(a["gts"].as_u64().unwrap(), n as u64);
     assert_eq!(report["dataset"]["objects"].as_u64().unwrap(), n as u64);
     assert_eq!(a["negatives"]["positives"].as_u64().unwrap(), positives);
-    assert_eq!(a["overall"]["lost_collision"]["count"].as_u64().unwrap(), collided);
-    assert_eq!(a["overall"]["unmatched"]["count"].as_u64().unwrap(), unmatched);
-    assert_eq!(a["coverage_at_threshold"]["count"].as_u64().unwrap(), covered);
-    let hist: u64 = a["positives_per_gt"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(
+        a["overall"]["lost_collision"]["count"].as_u64().unwrap(),
+        collided
+    );
+    assert_eq!(
+        a["overall"]["unmatched"]["count"].as_u64().unwrap(),
+        unmatched
+    );
+    assert_eq!(
+        a["coverage_at_threshold"]["count"].as_u64().unwrap(),
+        covered
+    );
+    let hist: u64 = a["positives_per_gt"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
     assert_eq!(hist, n as u64);
 }
 
@@ -180,15 +221,29 @@ fn fixture_report_states_the_collision_and_the_typo() {
     assert_eq!(a["overall"]["lost_collision"]["count"], 3);
     assert_eq!(a["overall"]["unmatched"]["count"], 3);
     let worst = a["worst_cases"].as_array().unwrap();
-    assert!(worst.iter().any(|w| w["image_id"] == "000004" && w["object_index"] == 0 && w["status"] == "unmatched"));
+    assert!(worst.iter().any(|w| w["image_id"] == "000004"
+        && w["object_index"] == 0
+        && w["status"] == "unmatched"));
 }
 
 #[test]
 fn exit_status_and_coverage_gate() {
     // 8 of 16 GTs reach IoU 0.5 (see the snapshot): a gate at 0.9 fails with status 3, 0.4 passes.
-    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--fail-under-coverage", "0.9"]);
+    let o = ssd_assign(&[
+        "audit",
+        "fixtures/voc-mini",
+        "-q",
+        "--fail-under-coverage",
+        "0.9",
+    ]);
     assert_eq!(o.status.code(), Some(3));
-    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--fail-under-coverage", "0.4"]);
+    let o = ssd_assign(&[
+        "audit",
+        "fixtures/voc-mini",
+        "-q",
+        "--fail-under-coverage",
+        "0.4",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--threshold", "1.5"]);
     assert_eq!(o.status.code(), Some(1));
@@ -203,14 +258,25 @@ fn gt_csv_is_complete_and_not_left_half_written() {
     let dir = std::env::temp_dir().join(format!("ssd-assign-gtcsv-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("gts.csv");
-    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--gt-csv", path.to_str().unwrap()]);
+    let o = ssd_assign(&[
+        "audit",
+        "fixtures/voc-mini",
+        "-q",
+        "--gt-csv",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(0));
     let text = std::fs::read_to_string(&path).unwrap();
     // 16 matched GTs + 1 unknown class + header.
     assert_eq!(text.lines().count(), 18);
-    assert!(text.lines().any(|l| l.starts_with("000006,0,,preson,") && l.contains("skipped_unknown_class")));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("000006,0,,preson,") && l.contains("skipped_unknown_class")));
     // Only gts.csv is left in the folder: no temporary files.
-    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -2,4 +2,6 @@
 
 mod audit;
 mod common;
+mod engine;
 mod golden;
+mod priors;
