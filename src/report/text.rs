@@ -319,8 +319,18 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
     );
     let _ = writeln!(
         out,
-        "  hard negatives   budget {} at {}:1; {} images where {}x positives exceed the negatives; {} images with no positive contribute no negatives",
-        n.hard_negative_budget, n.neg_pos_ratio, n.images_budget_exceeds_negatives, n.neg_pos_ratio, n.images_without_negatives
+        "  hard negatives   budget {} at {}:1 (min(ratio x positives, negatives) per image)",
+        n.hard_negative_budget, n.neg_pos_ratio
+    );
+    let _ = writeln!(
+        out,
+        "                   {} images where {}x their positives exceed the negatives available",
+        n.images_budget_exceeds_negatives, n.neg_pos_ratio
+    );
+    let _ = writeln!(
+        out,
+        "                   {} images with no positive: they contribute no negatives at all",
+        n.images_without_negatives
     );
 
     if !a.worst_cases.is_empty() {
