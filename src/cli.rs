@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Match every image and report unmatched objects, collisions, coverage and bad files.
     Audit(crate::cmd::audit::AuditArgs),
+    /// Print or write a prior set (csv, json, npy), or its configuration as an editable TOML.
+    Priors(crate::cmd::priors::PriorsCmdArgs),
 }
 
 /// Which images, and how to read them.
@@ -73,6 +75,41 @@ pub struct DatasetArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Which prior sets to match against.
+#[derive(Debug, Clone, Args)]
+pub struct PriorsArgs {
+    /// Prior configuration: a preset (tiny-detector, ssd300, torchvision-ssd300) or a TOML or
+    /// JSON file (`ssd-assign priors --format toml` writes one to start from). Repeat to
+    /// compare configurations.
+    #[arg(
+        long = "priors",
+        default_value = "tiny-detector",
+        value_name = "PRESET|FILE"
+    )]
+    pub priors: Vec<String>,
+}
+
+impl PriorsArgs {
+    /// Generates every `--priors` set, in the order given (never empty). The error names the
+    /// flag and the value, and lists the presets.
+    pub fn resolve(&self) -> Result<Vec<Arc<PriorSet>>, UsageError> {
+        if self.priors.is_empty() {
+            return Err(UsageError(format!(
+                "--priors: give a preset ({}) or a configuration file",
+                crate::priors::PRESETS.join(", ")
+            )));
+        }
+        self.priors
+            .iter()
+            .map(|spec| {
+                crate::priors::resolve(spec)
+                    .map(Arc::new)
+                    .map_err(|e| UsageError(format!("--priors {e}")))
+            })
+            .collect()
+    }
 }
 
 /// How priors are matched.

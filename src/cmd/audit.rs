@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::cli::{DatasetArgs, MatchArgs};
+use crate::cli::{DatasetArgs, MatchArgs, PriorsArgs};
 use crate::cmd::{progress_bar, ExitStatus};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
@@ -27,6 +27,8 @@ pub struct AuditArgs {
     pub dataset: DatasetArgs,
     #[command(flatten)]
     pub matching: MatchArgs,
+    #[command(flatten)]
+    pub priors: PriorsArgs,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -52,7 +54,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             anyhow::bail!("--fail-under-coverage {x}: must be a fraction in [0, 1], e.g. 0.9");
         }
     }
-    let prior_sets: Vec<Arc<PriorSet>> = vec![Arc::new(PriorSet::tiny_detector())];
+    let prior_sets: Vec<Arc<PriorSet>> = args.priors.resolve()?;
     let report = audit(args, &prior_sets)?;
 
     let rendered = match args.format {

@@ -161,3 +161,15 @@ fn golden_edge_cases() {
     let n = check_golden("edge-cases", "expected", PriorSet::tiny_detector());
     assert!(n == 0 || n == 17);
 }
+
+#[test]
+fn golden_edge_cases_ssd300() {
+    let n = check_golden("edge-cases", "expected-ssd300", PriorSet::ssd300());
+    assert!(n == 0 || n == 17);
+}
+
+#[test]
+fn golden_voc2012_sample_ssd300() {
+    let n = check_golden("voc2012-sample", "expected-ssd300", PriorSet::ssd300());
+    assert!(n == 0 || n == 100);
+}

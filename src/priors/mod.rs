@@ -7,43 +7,21 @@
 //! priors can intersect a box; that is exact, not an approximation, because a prior that does not
 //! intersect a box has IoU exactly 0 with it.
 
+pub mod config;
+pub mod presets;
+
+use std::sync::Arc;
+
+pub use config::{ConfigError, ExtraScale, FeatureMap, LoopOrder, PriorConfig, MAX_PRIORS};
+pub use presets::{resolve, PRESETS};
+
 use crate::geometry::{CenterSize, Corners};
-
-/// The order of the two inner loops that generate the priors of one cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum LoopOrder {
-    /// `for scale { for ratio { .. } }` (Tiny-Detector).
-    #[default]
-    ScaleRatio,
-    /// `for ratio { for scale { .. } }`.
-    RatioScale,
-}
-
-/// One feature map of a prior configuration.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeatureMap {
-    /// Grid rows (cells along y).
-    pub rows: u32,
-    /// Grid columns (cells along x).
-    pub cols: u32,
-    /// Prior scales (fraction of the image side); every prior has area `scale^2`.
-    pub scales: Vec<f64>,
-    /// Aspect ratios `w / h`: `w = s * sqrt(r)`, `h = s / sqrt(r)`.
-    pub aspect_ratios: Vec<f64>,
-    /// SSD300 style: after each prior of ratio 1, one more square prior of this side
-    /// (the tutorial uses `sqrt(s_k * s_k+1)`, 1.0 on the last map).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extra_scale: Option<f64>,
-    #[serde(default)]
-    pub order: LoopOrder,
-}
 
 /// A generated prior set with its spatial index.
 #[derive(Debug, Clone)]
 pub struct PriorSet {
     name: String,
+    config: Option<Arc<PriorConfig>>,
     cxcy: Vec<CenterSize>,
     corners: Vec<Corners>,
     areas: Vec<f32>,
@@ -78,39 +56,38 @@ pub struct GridLayout {
 }
 
 impl PriorSet {
-    /// Tiny-Detector's 441 priors (reference.md section 1).
-    pub fn tiny_detector() -> PriorSet {
-        let map = FeatureMap {
-            rows: 7,
-            cols: 7,
-            scales: vec![0.2, 0.4, 0.6],
-            aspect_ratios: vec![1.0, 2.0, 0.5],
-            extra_scale: None,
-            order: LoopOrder::ScaleRatio,
-        };
-        PriorSet::from_feature_maps("tiny-detector", &[map], true)
-    }
-
-    /// Generates priors the way the SSD300 tutorial and Tiny-Detector do: for each map, for
-    /// each row `i`, each column `j`: `cx = (j + 0.5) / cols`, `cy = (i + 0.5) / rows`, then the
-    /// cell's shapes; all in f64, rounded to f32, then (if `clamp`) clamped to `[0, 1]`.
-    pub fn from_feature_maps(name: &str, maps: &[FeatureMap], clamp: bool) -> PriorSet {
-        let mut cxcy = Vec::new();
-        let mut layouts = Vec::new();
-        for map in maps {
-            let shapes = cell_shapes(map);
+    /// Generates the priors of `config` the way the SSD300 tutorial, Tiny-Detector and
+    /// torchvision do: for each map, each row `i`, each column `j`, the centre
+    /// `cx = (j + 0.5) / cols` (with a step: `(j + 0.5) / (image_width / step)`), `cy` likewise,
+    /// then the cell's shapes ([`FeatureMap::shapes`]); all in f64, each value rounded to f32,
+    /// then (with `clip`) `w` and `h` clamped to `[0, 1]`.
+    pub fn from_config(config: &PriorConfig) -> PriorSet {
+        let mut cxcy = Vec::with_capacity(config.num_priors());
+        let mut layouts = Vec::with_capacity(config.feature_maps.len());
+        for (k, map) in config.feature_maps.iter().enumerate() {
+            let shapes: Vec<(f32, f32)> = map
+                .shapes(config.next_scale(k))
+                .into_iter()
+                .map(|(w, h)| {
+                    let (w, h) = (w as f32, h as f32);
+                    if config.clip {
+                        (w.clamp(0.0, 1.0), h.clamp(0.0, 1.0))
+                    } else {
+                        (w, h)
+                    }
+                })
+                .collect();
+            // Cells per image side along x and y: the grid itself, or image size / step.
+            let (fx, fy) = match (map.step, config.image_size) {
+                (Some(step), Some((iw, ih))) => (iw as f64 / step, ih as f64 / step),
+                _ => (map.cols as f64, map.rows as f64),
+            };
             for i in 0..map.rows {
+                let cy = ((i as f64 + 0.5) / fy) as f32;
                 for j in 0..map.cols {
-                    let cx = (j as f64 + 0.5) / map.cols as f64;
-                    let cy = (i as f64 + 0.5) / map.rows as f64;
+                    let cx = ((j as f64 + 0.5) / fx) as f32;
                     for &(w, h) in &shapes {
-                        let mut p = [cx as f32, cy as f32, w as f32, h as f32];
-                        if clamp {
-                            for v in &mut p {
-                                *v = v.clamp(0.0, 1.0);
-                            }
-                        }
-                        cxcy.push(CenterSize::new(p[0], p[1], p[2], p[3]));
+                        cxcy.push(CenterSize::new(cx, cy, w, h));
                     }
                 }
             }
@@ -120,7 +97,20 @@ impl PriorSet {
                 per_cell: shapes.len(),
             });
         }
-        PriorSet::from_cxcy(name, cxcy, &layouts)
+        let mut set = PriorSet::from_cxcy(&config.name, cxcy, &layouts);
+        set.config = Some(Arc::new(config.clone()));
+        set
+    }
+
+    /// Generates `maps` (see [`PriorSet::from_config`]); `clamp` clamps `w`, `h` to `[0, 1]`.
+    pub fn from_feature_maps(name: &str, maps: &[FeatureMap], clamp: bool) -> PriorSet {
+        PriorSet::from_config(&PriorConfig {
+            name: name.to_string(),
+            clip: clamp,
+            image_size: None,
+            scale_after_last: None,
+            feature_maps: maps.to_vec(),
+        })
     }
 
     /// Builds a set from centre-form priors. `layouts` describes consecutive grid blocks (their
@@ -145,6 +135,7 @@ impl PriorSet {
         }
         PriorSet {
             name: name.to_string(),
+            config: None,
             cxcy,
             corners,
             areas,
@@ -154,6 +145,10 @@ impl PriorSet {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// The configuration the set was generated from (`None` for [`PriorSet::from_cxcy`]).
+    pub fn config(&self) -> Option<&PriorConfig> {
+        self.config.as_deref()
     }
     pub fn len(&self) -> usize {
         self.cxcy.len()
@@ -208,36 +203,6 @@ impl PriorSet {
             }
         }
     }
-}
-
-/// The (w, h) of the priors of one cell, in generation order.
-fn cell_shapes(map: &FeatureMap) -> Vec<(f64, f64)> {
-    let mut shapes = Vec::new();
-    let mut push = |s: f64, r: f64| {
-        shapes.push((s * r.sqrt(), s / r.sqrt()));
-        if r == 1.0 {
-            if let Some(extra) = map.extra_scale {
-                shapes.push((extra, extra));
-            }
-        }
-    };
-    match map.order {
-        LoopOrder::ScaleRatio => {
-            for &s in &map.scales {
-                for &r in &map.aspect_ratios {
-                    push(s, r);
-                }
-            }
-        }
-        LoopOrder::RatioScale => {
-            for &r in &map.aspect_ratios {
-                for &s in &map.scales {
-                    push(s, r);
-                }
-            }
-        }
-    }
-    shapes
 }
 
 fn grid_block(corners: &[Corners], start: usize, l: GridLayout) -> PriorBlock {
