@@ -48,16 +48,31 @@ pub struct FileError {
 
 pub type Outcome = Result<ImageResult, FileError>;
 
-/// Reads and parses one annotation file (size limit checked before reading).
+/// Reads and parses one annotation file. Refuses, before reading a byte, anything that is not a
+/// regular file (a directory named `*.xml`; a FIFO, whose read would block forever; a link that
+/// loops) and files over [`voc::xml::MAX_FILE_BYTES`]; reads at most that many bytes even if the
+/// file grows meanwhile. The error is the message users read, without the path.
 pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.is_dir() {
-        return Err("is a directory, not an annotation file".into());
+    use std::io::Read;
+    if let Some(problem) = voc::dataset::annotation_file_problem(path) {
+        return Err(problem);
     }
-    if meta.len() > voc::xml::MAX_FILE_BYTES {
-        return Err(voc::XmlError::TooLarge(meta.len()).to_string());
+    let cannot_read = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            format!("cannot be read: {e}: give the user running ssd-assign read permission")
+        } else {
+            format!("cannot be read: {e}")
+        }
+    };
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
+    let len = file.metadata().map_err(cannot_read)?.len();
+    if len > voc::xml::MAX_FILE_BYTES {
+        return Err(voc::XmlError::TooLarge(len).to_string());
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(voc::xml::MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
     voc::parse_annotation(&bytes).map_err(|e| e.to_string())
 }
 

@@ -40,8 +40,11 @@ pub struct ListingProblem {
 #[derive(Debug, Clone, Default)]
 pub struct Listing {
     pub entries: Vec<ImageEntry>,
-    /// Files that could not be used (split ids with no XML, directories named *.xml...).
+    /// Files that could not be used (split ids with no XML, directories named *.xml, links
+    /// that loop...): each is a rejected file.
     pub problems: Vec<ListingProblem>,
+    /// Files used despite a problem worth saying (a file name that is not UTF-8...).
+    pub warnings: Vec<ListingProblem>,
     /// What was found, one line per year folder / plain folder, for the report.
     pub sources: Vec<String>,
 }
@@ -195,21 +198,25 @@ fn list_year(
                     continue;
                 };
                 let xml = ann.join(format!("{id}.xml"));
-                if xml.is_file() {
-                    out.entries.push(ImageEntry {
+                match annotation_file_problem(&xml) {
+                    None => out.entries.push(ImageEntry {
                         id: id.to_string(),
                         xml,
                         image_dirs: image_dirs.clone(),
                         dataset: k,
-                    });
-                } else {
-                    out.problems.push(ListingProblem {
-                        path: xml,
-                        message: format!(
-                            "listed in {} but there is no such annotation file",
-                            file.display()
-                        ),
-                    });
+                    }),
+                    Some(problem) => {
+                        let message = if xml.symlink_metadata().is_err() {
+                            format!(
+                                "id {id:?} is listed in {} but there is no such annotation file: \
+                                 add the file or remove the id from the split",
+                                file.display()
+                            )
+                        } else {
+                            format!("(listed in {}) {problem}", file.display())
+                        };
+                        out.problems.push(ListingProblem { path: xml, message });
+                    }
                 }
             }
         }
@@ -253,16 +260,16 @@ fn list_xml_files(
         if !is_xml {
             continue;
         }
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => out.problems.push(ListingProblem {
-                path: p,
-                message: "is a directory, not an annotation file; skipped".into(),
-            }),
-            Ok(_) => {
+        match annotation_file_problem(&p) {
+            Some(message) => out.problems.push(ListingProblem { path: p, message }),
+            None => {
                 if p.file_name().and_then(|n| n.to_str()).is_none() {
-                    out.problems.push(ListingProblem {
+                    out.warnings.push(ListingProblem {
                         path: p.clone(),
-                        message: "file name is not valid UTF-8; its id is written with U+FFFD in place of the bad bytes".into(),
+                        message: "file name is not valid UTF-8: the file is read, but its id is \
+                                  written with U+FFFD in place of the bad bytes and its image is \
+                                  found only through <filename>; rename it"
+                            .into(),
                     });
                 }
                 out.entries.push(ImageEntry {
@@ -272,13 +279,31 @@ fn list_xml_files(
                     dataset: k,
                 })
             }
-            Err(e) => out.problems.push(ListingProblem {
-                path: p,
-                message: format!("cannot be read: {e}"),
-            }),
         }
     }
     Ok(())
+}
+
+/// Why `path` cannot be an annotation file (`None`: a regular file, or a link to one).
+///
+/// Checked when listing, so that a directory named `*.xml`, a FIFO (reading one would block
+/// forever), or a symbolic link that loops or dangles is reported instead of read.
+pub fn annotation_file_problem(path: &Path) -> Option<String> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some("is a directory, not an annotation file; skipped".into()),
+        Ok(_) => Some(
+            "is not a regular file (a FIFO, socket or device): not read; replace it with the annotation file"
+                .into(),
+        ),
+        Err(e) => Some(match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => format!(
+                "is a symbolic link that cannot be followed ({e}): it loops or its target is \
+                 missing; fix or delete the link"
+            ),
+            _ => format!("cannot be read: {e}"),
+        }),
+    }
 }
 
 fn stem(p: &Path) -> String {
@@ -315,8 +340,14 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
 pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
     for dir in entry.image_dirs.iter() {
         if let Some(f) = filename.filter(|f| !f.is_empty()) {
+            // An absolute <filename> (labelImg's C:\\... or /home/...) or one climbing out with
+            // `..` must not pick up some other file on this machine: only its last component is
+            // looked up then.
+            let escapes = Path::new(f).is_absolute()
+                || f.contains(':')
+                || f.split(['/', '\\']).any(|c| c == "..");
             let p = dir.join(f);
-            if p.is_file() {
+            if !escapes && p.is_file() {
                 return Some(p);
             }
             if let Some(base) = f.rsplit(['/', '\\']).next() {
@@ -345,22 +376,14 @@ pub struct ImageHeader {
 }
 
 /// Reads an image's size from its header (format sniffed from the content, not the extension;
-/// pixels are not decoded).
+/// pixels are not decoded). The size is the stored one, as the reference's decoder sees it
+/// (EXIF orientation is not applied). See [`super::images`] for the full header checks.
 pub fn read_image_header(path: &Path) -> Result<ImageHeader, String> {
-    let reader = image::ImageReader::open(path)
-        .map_err(|e| format!("image {}: {e}", path.display()))?
-        .with_guessed_format()
-        .map_err(|e| format!("image {}: {e}", path.display()))?;
-    let format = reader
-        .format()
-        .map(|f| format!("{f:?}").to_lowercase())
-        .ok_or_else(|| format!("image {}: unknown image format", path.display()))?;
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| format!("image {}: {e}", path.display()))?;
+    let info = super::images::read_image_info(path)
+        .map_err(|e| format!("image {} cannot be read: {e}", path.display()))?;
     Ok(ImageHeader {
-        width,
-        height,
-        format,
+        width: info.width,
+        height: info.height,
+        format: info.format,
     })
 }

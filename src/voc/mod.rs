@@ -2,6 +2,7 @@
 //! size, and finding the files of a dataset.
 
 pub mod dataset;
+pub mod images;
 pub mod labels;
 pub mod xml;
 
@@ -57,6 +58,8 @@ pub struct Object {
     pub index_in_file: usize,
     /// 1-based line of its `<object>` tag.
     pub line: usize,
+    /// 1-based column of its `<object>` tag.
+    pub column: usize,
     /// Normalised class name.
     pub name: String,
     pub label: u32,
@@ -86,7 +89,9 @@ pub enum SkipReason {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SkippedObject {
     pub index_in_file: usize,
+    /// 1-based line and column of its `<object>` tag.
     pub line: usize,
+    pub column: usize,
     pub name: Option<String>,
     pub pixel: Option<[f64; 4]>,
     pub reason: SkipReason,
@@ -105,37 +110,94 @@ pub struct Annotation {
     pub warnings: Vec<String>,
 }
 
-/// Coordinates larger than this (in pixels) are treated as corrupt.
+/// Coordinates larger than this (in pixels, either sign) are treated as corrupt.
 pub const MAX_ABS_COORD: f64 = 1.0e6;
+/// `<size>` dimensions larger than this are treated as corrupt.
+pub const MAX_DIMENSION: u32 = 1_000_000;
+
+impl SkippedObject {
+    /// `object 3 ("dog", line 40, column 5)`: how messages name this object.
+    pub fn locator(&self) -> String {
+        object_locator(
+            self.index_in_file,
+            self.name.as_deref(),
+            self.line,
+            self.column,
+        )
+    }
+}
+
+impl std::fmt::Display for SkippedObject {
+    /// `object 3 ("dog", line 40, column 5): xmax (12) <= xmin (40): ...; skipped`
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let why = match &self.reason {
+            SkipReason::UnknownClass => format!(
+                "class {:?} is not in the label map",
+                self.name.as_deref().unwrap_or("")
+            ),
+            SkipReason::Invalid(why) => why.clone(),
+            SkipReason::Difficult => "marked difficult (--difficult drop)".into(),
+        };
+        write!(f, "{}: {why}; skipped", self.locator())
+    }
+}
+
+impl Object {
+    /// `object 3 ("dog", line 40, column 5)`: how messages name this object.
+    pub fn locator(&self) -> String {
+        object_locator(self.index_in_file, Some(&self.name), self.line, self.column)
+    }
+}
+
+fn object_locator(index: usize, name: Option<&str>, line: usize, column: usize) -> String {
+    let name = name.map(|n| format!("{n:?}, ")).unwrap_or_default();
+    if line == 0 {
+        format!("object {index}")
+    } else {
+        format!("object {index} ({name}line {line}, column {column})")
+    }
+}
 
 /// Parses a size field: a positive whole number of pixels (text like "486" or "486.0").
-fn parse_dimension(text: Option<&str>) -> Result<Option<u32>, String> {
+/// `Ok(None)` for an absent, empty or zero field: labelImg writes 0 when it did not know.
+fn parse_dimension(tag: &str, text: Option<&str>) -> Result<Option<u32>, String> {
     let Some(t) = text else { return Ok(None) };
     if t.is_empty() {
         return Ok(None);
     }
-    match t.parse::<f64>() {
-        Ok(0.0) => Ok(None),
-        Ok(v) if v.is_finite() && v > 0.0 && v.fract() == 0.0 && v <= 1.0e6 => Ok(Some(v as u32)),
-        _ => Err(format!("\"{t}\" is not a positive whole number of pixels")),
+    let Ok(v) = t.parse::<f64>() else {
+        return Err(format!("<size><{tag}> {t:?} is not a number"));
+    };
+    if v == 0.0 {
+        Ok(None)
+    } else if !(v.is_finite() && v > 0.0 && v.fract() == 0.0) {
+        Err(format!(
+            "<size><{tag}> {t:?} is not a positive whole number of pixels"
+        ))
+    } else if v > MAX_DIMENSION as f64 {
+        Err(format!(
+            "<size><{tag}> {t} is over the {MAX_DIMENSION}-pixel limit"
+        ))
+    } else {
+        Ok(Some(v as u32))
     }
 }
 
 fn parse_coord(label: &str, text: &Option<String>) -> Result<f64, String> {
     let t = match text.as_deref() {
-        None => return Err(format!("<{label}> is missing")),
+        None => return Err(format!("<bndbox> has no <{label}>")),
         Some("") => return Err(format!("<{label}> is empty")),
         Some(t) => t,
     };
     let v: f64 = t
         .parse()
-        .map_err(|_| format!("<{label}> \"{t}\" is not a number"))?;
+        .map_err(|_| format!("<{label}> {t:?} is not a number"))?;
     if !v.is_finite() {
-        return Err(format!("<{label}> \"{t}\" is not a finite number"));
+        return Err(format!("<{label}> {t:?} is not a finite number"));
     }
     if v.abs() > MAX_ABS_COORD {
         return Err(format!(
-            "<{label}> {t} is absurdly large (over {MAX_ABS_COORD} pixels)"
+            "<{label}> {t} is beyond ±{MAX_ABS_COORD} pixels: the box is corrupt"
         ));
     }
     Ok(v)
@@ -151,6 +213,10 @@ pub type ImageSizeLookup<'a> = dyn FnMut(Option<&str>) -> Result<(u32, u32), Str
 /// `image_size` is asked for the size when `<size>` is missing, zero or unusable; it returns
 /// `Err(message)` when the image cannot be found or read. An annotation without objects never
 /// needs its size, so a failure there is only a warning.
+///
+/// Objects that cannot be matched are returned in `skipped` with their reason (see
+/// [`SkippedObject`]'s `Display` for the message users read); boxes extending outside the image
+/// are kept (the reference does not clip) with a warning, or clamped with `clip`.
 pub fn resolve(
     raw: RawAnnotation,
     labels: &LabelMap,
@@ -158,28 +224,45 @@ pub fn resolve(
     image_size: &mut ImageSizeLookup<'_>,
 ) -> Result<Annotation, String> {
     let mut warnings = raw.warnings;
-    let w = parse_dimension(raw.width.as_deref());
-    let h = parse_dimension(raw.height.as_deref());
-    for (tag, r) in [("width", &w), ("height", &h)] {
-        if let Err(e) = r {
-            warnings.push(format!("<size><{tag}> {e}; size taken from the image"));
-        }
-    }
-    let (width, height, size_source) = match (w, h) {
-        (Ok(Some(w)), Ok(Some(h))) => (w, h, SizeSource::Xml),
+    let w = parse_dimension("width", raw.width.as_deref());
+    let h = parse_dimension("height", raw.height.as_deref());
+    let (width, height, size_source) = match (&w, &h) {
+        (Ok(Some(w)), Ok(Some(h))) => (*w, *h, SizeSource::Xml),
         _ => {
             let why = if !raw.has_size {
-                "no <size>"
+                "no <size>".to_string()
+            } else if let Err(e) = &w {
+                e.clone()
+            } else if let Err(e) = &h {
+                e.clone()
             } else {
-                "<size> is zero or unusable"
+                let desc = |t: &Option<String>| match t.as_deref() {
+                    None => "missing",
+                    Some("") => "empty",
+                    Some(_) => "0",
+                };
+                format!(
+                    "<size> has width {} and height {}",
+                    desc(&raw.width),
+                    desc(&raw.height)
+                )
             };
             match image_size(raw.filename.as_deref()) {
-                Ok((w, h)) => (w, h, SizeSource::Image),
+                Ok((iw, ih)) => {
+                    if w.is_err() || h.is_err() {
+                        warnings.push(format!("{why}; the size was taken from the image"));
+                    }
+                    (iw, ih, SizeSource::Image)
+                }
                 Err(e) if raw.objects.is_empty() => {
-                    warnings.push(format!("{why} and {e}"));
+                    warnings.push(format!("{why}, and {e} (no objects, so no size is needed)"));
                     (0, 0, SizeSource::Unknown)
                 }
-                Err(e) => return Err(format!("{why} and {e}; add <size> or pass --images DIR")),
+                Err(e) => {
+                    return Err(format!(
+                    "{why}, and {e}: add <size> to the file, or pass --images DIR with its image"
+                ))
+                }
             }
         }
     };
@@ -190,6 +273,7 @@ pub fn resolve(
         let skip = |name: Option<String>, pixel, reason| SkippedObject {
             index_in_file: k,
             line: o.line,
+            column: o.column,
             name,
             pixel,
             reason,
@@ -197,9 +281,9 @@ pub fn resolve(
         let name = match o.name.as_deref() {
             None | Some("") => {
                 let why = if o.name.is_none() {
-                    "no <name>"
+                    "no <name>: add its class name"
                 } else {
-                    "empty <name>"
+                    "empty <name>: fill in its class name"
                 };
                 skipped.push(skip(None, None, SkipReason::Invalid(why.into())));
                 continue;
@@ -210,7 +294,9 @@ pub fn resolve(
             skipped.push(skip(
                 Some(name),
                 None,
-                SkipReason::Invalid("no <bndbox>".into()),
+                SkipReason::Invalid(
+                    "no <bndbox> (only <bndbox> boxes are read, not polygons or masks)".into(),
+                ),
             ));
             continue;
         }
@@ -244,31 +330,60 @@ pub fn resolve(
         );
         if pixel[2] <= pixel[0] || pixel[3] <= pixel[1] || c.x2 <= c.x1 || c.y2 <= c.y1 {
             let why = if pixel[2] <= pixel[0] {
-                format!("xmax ({}) <= xmin ({})", pixel[2], pixel[0])
+                format!(
+                    "xmax ({}) <= xmin ({}): an empty or inverted box",
+                    pixel[2], pixel[0]
+                )
             } else if pixel[3] <= pixel[1] {
-                format!("ymax ({}) <= ymin ({})", pixel[3], pixel[1])
+                format!(
+                    "ymax ({}) <= ymin ({}): an empty or inverted box",
+                    pixel[3], pixel[1]
+                )
             } else {
-                "box has zero width or height after normalisation".to_string()
+                "the box has zero width or height once divided by the image size".to_string()
             };
             skipped.push(skip(Some(name), Some(pixel), SkipReason::Invalid(why)));
             continue;
         }
         let outside = c.x1 < 0.0 || c.y1 < 0.0 || c.x2 > 1.0 || c.y2 > 1.0;
+        let wholly = c.x2 <= 0.0 || c.y2 <= 0.0 || c.x1 >= 1.0 || c.y1 >= 1.0;
+        let locator = object_locator(k, Some(&name), o.line, o.column);
+        let box_text = format!(
+            "box ({}, {}, {}, {})",
+            pixel[0], pixel[1], pixel[2], pixel[3]
+        );
         if opts.clip && outside {
+            if wholly {
+                skipped.push(skip(
+                    Some(name),
+                    Some(pixel),
+                    SkipReason::Invalid(format!(
+                        "{box_text} lies wholly outside the {width}x{height} image, so --clip leaves nothing of it"
+                    )),
+                ));
+                continue;
+            }
             c = Corners::new(
                 c.x1.clamp(0.0, 1.0),
                 c.y1.clamp(0.0, 1.0),
                 c.x2.clamp(0.0, 1.0),
                 c.y2.clamp(0.0, 1.0),
             );
-            if c.x2 <= c.x1 || c.y2 <= c.y1 {
-                skipped.push(skip(
-                    Some(name),
-                    Some(pixel),
-                    SkipReason::Invalid("box lies wholly outside the image".into()),
-                ));
-                continue;
-            }
+            warnings.push(format!(
+                "{locator}: {box_text} extends outside the {width}x{height} image; clamped to it (--clip)"
+            ));
+        } else if outside {
+            warnings.push(if wholly {
+                format!(
+                    "{locator}: {box_text} lies wholly outside the {width}x{height} image; kept unclipped as \
+                     the reference does: fix the box (--clip would drop it)"
+                )
+            } else {
+                format!(
+                    "{locator}: {box_text} extends outside the {width}x{height} image; kept unclipped as \
+                     the reference does (--clip clamps it)"
+                )
+            });
         }
         let Some(label) = labels.label(&name) else {
             skipped.push(skip(Some(name), Some(pixel), SkipReason::UnknownClass));
@@ -281,6 +396,7 @@ pub fn resolve(
         objects.push(Object {
             index_in_file: k,
             line: o.line,
+            column: o.column,
             name,
             label,
             difficult,

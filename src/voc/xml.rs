@@ -1,17 +1,26 @@
 //! The one-annotation reader: bytes of a VOC XML file -> [`RawAnnotation`] (texts as written).
 //!
 //! Tolerant of what real tools write (any child order, unknown elements, `<part>`s with their
-//! own `<name>`/`<bndbox>`, tag-case variants, empty elements, CRLF, BOM, Latin-1 / Windows-1252
-//! / UTF-16 files) and strict about what would silently corrupt data: malformed XML is an error
-//! with line and column; entity declarations are never expanded.
+//! own `<name>`/`<bndbox>`, tag-case variants, namespaces, empty elements, CRLF, single-line
+//! files, a UTF-8 BOM, UTF-16 files, and any encoding an XML declaration names that the WHATWG
+//! Encoding Standard knows: Latin-1, Windows-125x, GBK, Shift_JIS, EUC-KR, Big5...) and strict
+//! about what would silently corrupt data: malformed XML is an error with line and column, and
+//! entity declarations are never expanded (a "billion laughs" file stays as small as it is).
+//!
+//! Every error and warning text is meant for users: it says where (line, column) and what to do.
+//! Their wording is stable; tests assert it.
+
+use std::borrow::Cow;
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-/// Files larger than this are refused (a VOC annotation is a few kB).
+/// Files larger than this are refused unread (a VOC annotation is a few kB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
-/// Element nesting deeper than this is refused.
+/// Element nesting deeper than this is refused (a VOC annotation nests 4 levels).
 pub const MAX_DEPTH: usize = 256;
+/// Warnings kept per file; the rest are counted in one last warning.
+pub const MAX_WARNINGS: usize = 20;
 
 /// The texts of one annotation, as written (trimmed of surrounding whitespace).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,7 +30,8 @@ pub struct RawAnnotation {
     pub height: Option<String>,
     pub has_size: bool,
     pub objects: Vec<RawObject>,
-    /// Non-fatal remarks (unknown entity references, duplicate fields...).
+    /// Non-fatal remarks (entity references left unexpanded, duplicate fields...), each naming
+    /// its line; at most [`MAX_WARNINGS`] + 1.
     pub warnings: Vec<String>,
 }
 
@@ -30,6 +40,9 @@ pub struct RawAnnotation {
 pub struct RawObject {
     /// 1-based line of its `<object>` tag.
     pub line: usize,
+    /// 1-based column (in characters) of the `<` of its `<object>` tag: what locates an object
+    /// in a single-line file.
+    pub column: usize,
     pub name: Option<String>,
     pub difficult: Option<String>,
     pub truncated: Option<String>,
@@ -38,25 +51,37 @@ pub struct RawObject {
     pub coords: [Option<String>; 4],
 }
 
-/// Why a file could not be read as an annotation.
+/// Why a file could not be read as an annotation. The texts are what users read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum XmlError {
-    #[error("empty file")]
+    #[error("empty file: there is no annotation in it (re-export it, or delete it and its id from the split files)")]
     Empty,
-    #[error("file is {0} bytes, over the {MAX_FILE_BYTES}-byte limit for an annotation")]
+    #[error("file is {0} bytes, over the {MAX_FILE_BYTES}-byte (64 MiB) limit for an annotation: a VOC annotation is a few kB, so this is not one")]
     TooLarge(u64),
+    /// The bytes are some other kind of file; the text names it.
+    #[error("not an XML annotation: the file holds {0}")]
+    NotXml(String),
     #[error("{0}")]
     Encoding(String),
-    #[error("line {line}, column {column}: {message}")]
+    #[error("line {line}, column {column}: malformed XML: {message}")]
     Syntax {
         line: usize,
         column: usize,
         message: String,
     },
-    #[error("root element is <{0}>, not <annotation>: not a VOC annotation")]
+    #[error("root element is <{0}>, not <annotation>: not a Pascal VOC annotation{hint}", hint = root_hint(.0))]
     NotAnnotation(String),
-    #[error("no root element: not a VOC annotation")]
+    #[error("no XML element in the file: not a Pascal VOC annotation")]
     NoRoot,
+}
+
+fn root_hint(root: &str) -> &'static str {
+    match root.to_ascii_lowercase().as_str() {
+        "annotations" => " (a CVAT-for-images export? export the task as \"Pascal VOC\" instead)",
+        "html" => " (a web page saved by mistake?)",
+        "svg" => " (an SVG image?)",
+        _ => "",
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -80,55 +105,147 @@ enum Field {
     Coord(usize),
 }
 
-/// Decodes file bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, and the single-byte
-/// encodings that annotation tools on Windows write (ISO-8859-1, Windows-1252, ASCII).
-pub fn decode_text(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, XmlError> {
-    use std::borrow::Cow;
-    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return utf8(rest).map(Cow::Borrowed);
-    }
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        let le = bytes[0] == 0xFF;
-        let units: Vec<u16> = bytes[2..]
-            .chunks(2)
-            .map(|c| {
-                let pair = [c[0], *c.get(1).unwrap_or(&0)];
-                if le {
-                    u16::from_le_bytes(pair)
-                } else {
-                    u16::from_be_bytes(pair)
-                }
-            })
-            .collect();
-        return String::from_utf16(&units)
-            .map(Cow::Owned)
-            .map_err(|_| XmlError::Encoding("invalid UTF-16 text".into()));
-    }
-    let declared = declared_encoding(bytes).map(|e| e.to_ascii_lowercase());
-    match declared.as_deref() {
-        None | Some("utf-8" | "utf8") => utf8(bytes).map(Cow::Borrowed),
-        Some("iso-8859-1" | "latin-1" | "latin1" | "iso8859-1" | "l1" | "us-ascii" | "ascii") => {
-            Ok(Cow::Owned(bytes.iter().map(|&b| b as char).collect()))
+impl Field {
+    fn tag(self) -> &'static str {
+        match self {
+            Field::Filename => "filename",
+            Field::Width => "width",
+            Field::Height => "height",
+            Field::Name => "name",
+            Field::Difficult => "difficult",
+            Field::Truncated => "truncated",
+            Field::Coord(0) => "xmin",
+            Field::Coord(1) => "ymin",
+            Field::Coord(2) => "xmax",
+            Field::Coord(_) => "ymax",
         }
-        Some("windows-1252" | "cp1252") => Ok(Cow::Owned(bytes.iter().map(|&b| cp1252(b)).collect())),
-        Some(other) => Err(XmlError::Encoding(format!(
-            "declared encoding \"{other}\" is not supported; convert the file to UTF-8 (e.g. iconv -f {other} -t UTF-8)"
-        ))),
     }
 }
 
-fn utf8(bytes: &[u8]) -> Result<&str, XmlError> {
+/// Decodes file bytes to text.
+///
+/// The evidence is weighed as XML 1.0 (appendix F) says: a byte-order mark wins (UTF-8,
+/// UTF-16 LE/BE); then UTF-16 without a mark, recognised by `<?` written in 16-bit units; then
+/// the encoding the XML declaration names (single or double quotes); else UTF-8. Text that is
+/// not valid in its encoding is refused with its line and column, never guessed at.
+pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
+    decode(bytes).map(|(text, _)| text)
+}
+
+/// [`decode_text`], plus a warning when the declaration had to be overruled.
+fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<String>), XmlError> {
+    use encoding_rs::{UTF_16BE, UTF_16LE};
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return Ok((Cow::Borrowed(utf8(rest, Some("utf-8"))?), None));
+    }
+    let utf16 = if bytes.starts_with(b"\xFF\xFE") {
+        Some((UTF_16LE, 2))
+    } else if bytes.starts_with(b"\xFE\xFF") {
+        Some((UTF_16BE, 2))
+    } else if bytes.starts_with(b"<\0?\0") {
+        Some((UTF_16LE, 0))
+    } else if bytes.starts_with(b"\0<\0?") {
+        Some((UTF_16BE, 0))
+    } else {
+        None
+    };
+    if let Some((encoding, skip)) = utf16 {
+        return Ok((decode_with(encoding, &bytes[skip..])?, None));
+    }
+    let Some(label) = declared_encoding(bytes) else {
+        return Ok((Cow::Borrowed(utf8(bytes, None)?), None));
+    };
+    let label = label.trim();
+    let lower = label.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "iso-8859-1"
+            | "iso8859-1"
+            | "iso_8859-1"
+            | "latin-1"
+            | "latin1"
+            | "l1"
+            | "us-ascii"
+            | "ascii"
+    ) {
+        // Exactly ISO-8859-1 (the WHATWG standard would read these labels as Windows-1252).
+        return Ok((Cow::Owned(bytes.iter().map(|&b| b as char).collect()), None));
+    }
+    let Some(encoding) = encoding_rs::Encoding::for_label(label.as_bytes()) else {
+        return Err(XmlError::Encoding(format!(
+            "the XML declaration names encoding \"{label}\", which is not a known encoding: \
+             convert the file to UTF-8 (e.g. iconv -f {label} -t UTF-8) and correct the declaration"
+        )));
+    };
+    if encoding == encoding_rs::UTF_8 {
+        return Ok((Cow::Borrowed(utf8(bytes, Some(label))?), None));
+    }
+    if encoding == UTF_16LE || encoding == UTF_16BE {
+        // The declaration was readable as single bytes and there is no byte-order mark: the
+        // file is not UTF-16, whatever it says. Tools that write `encoding="utf-16"` into a
+        // UTF-8 file exist; read it as UTF-8 if it is valid UTF-8.
+        let text = utf8(bytes, None)?;
+        return Ok((
+            Cow::Borrowed(text),
+            Some(format!(
+                "the XML declaration says encoding \"{label}\" but the file is written in single bytes \
+                 with no byte-order mark; it was read as UTF-8: correct the declaration"
+            )),
+        ));
+    }
+    if encoding == encoding_rs::REPLACEMENT {
+        return Err(XmlError::Encoding(format!(
+            "the XML declaration names encoding \"{label}\", which is not supported: \
+             convert the file to UTF-8 (e.g. iconv -f {label} -t UTF-8) and correct the declaration"
+        )));
+    }
+    Ok((decode_with(encoding, bytes)?, None))
+}
+
+fn decode_with<'a>(
+    encoding: &'static encoding_rs::Encoding,
+    bytes: &'a [u8],
+) -> Result<Cow<'a, str>, XmlError> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let cap = decoder
+        .max_utf8_buffer_length_without_replacement(bytes.len())
+        .unwrap_or(bytes.len().saturating_mul(3));
+    let mut text = String::with_capacity(cap);
+    let (result, read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Ok(Cow::Owned(text)),
+        encoding_rs::DecoderResult::Malformed(_, _) | encoding_rs::DecoderResult::OutputFull => {
+            let (line, column) = line_col(text.as_bytes());
+            Err(XmlError::Encoding(format!(
+                "not valid {} text at line {line}, column {column} (byte {}): \
+                 re-save the file as UTF-8, or correct the encoding in its XML declaration",
+                encoding.name(),
+                read.saturating_sub(1)
+            )))
+        }
+    }
+}
+
+fn utf8<'a>(bytes: &'a [u8], declared: Option<&str>) -> Result<&'a str, XmlError> {
     std::str::from_utf8(bytes).map_err(|e| {
         let pos = e.valid_up_to();
         let (line, column) = line_col(&bytes[..pos]);
+        let why = match declared {
+            Some(label) => format!("though it declares encoding \"{label}\""),
+            None => "and it declares no other encoding".to_string(),
+        };
         XmlError::Encoding(format!(
-            "not valid UTF-8 at line {line}, column {column} (byte {pos}); re-save the file as UTF-8 or declare its encoding in <?xml ... encoding=\"...\"?>"
+            "not valid UTF-8 at line {line}, column {column} (byte {pos}), {why}: re-save the file \
+             as UTF-8, or declare its real encoding (e.g. <?xml version=\"1.0\" encoding=\"windows-1252\"?>)"
         ))
     })
 }
 
+/// The `encoding` named by an XML declaration at the start of the file, if any.
 fn declared_encoding(bytes: &[u8]) -> Option<&str> {
-    let head = &bytes[..bytes.len().min(256)];
+    let head = &bytes[..bytes.len().min(512)];
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    let head = &head[start..];
     if !head.starts_with(b"<?xml") {
         return None;
     }
@@ -141,17 +258,38 @@ fn declared_encoding(bytes: &[u8]) -> Option<&str> {
     Some(&rest[..rest.find(quote)?])
 }
 
-fn cp1252(b: u8) -> char {
-    const HIGH: [char; 32] = [
-        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-        '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-        'ž', 'Ÿ',
+/// What a file that is clearly not XML holds, from its first bytes.
+fn sniff_not_xml(bytes: &[u8]) -> Option<&'static str> {
+    const MAGIC: [(&[u8], &str); 9] = [
+        (
+            b"\x89PNG\r\n\x1a\n",
+            "PNG image data (an image where an annotation was expected?)",
+        ),
+        (
+            b"\xFF\xD8\xFF",
+            "JPEG image data (an image where an annotation was expected?)",
+        ),
+        (
+            b"GIF87a",
+            "GIF image data (an image where an annotation was expected?)",
+        ),
+        (
+            b"GIF89a",
+            "GIF image data (an image where an annotation was expected?)",
+        ),
+        (b"%PDF-", "a PDF document"),
+        (b"PK\x03\x04", "a ZIP archive: unpack it first"),
+        (b"\x1F\x8B", "gzip-compressed data: decompress it first"),
+        (b"\0\0\xFE\xFF", "UTF-32 text: re-save it as UTF-8"),
+        (
+            b"\0\x05\x16\x07",
+            "macOS AppleDouble metadata (a \"._\" file left by a Mac archive): delete it",
+        ),
     ];
-    if (0x80..0xA0).contains(&b) {
-        HIGH[(b - 0x80) as usize]
-    } else {
-        b as char
-    }
+    MAGIC
+        .iter()
+        .find(|(m, _)| bytes.starts_with(m))
+        .map(|(_, what)| *what)
 }
 
 /// 1-based line and column (in characters) of the end of `prefix`.
@@ -167,24 +305,31 @@ fn line_col(prefix: &[u8]) -> (usize, usize) {
     (line, column)
 }
 
-/// Incremental byte offset -> line counter (offsets must not decrease).
-struct LineCounter<'a> {
+/// Incremental byte offset -> (line, column), for offsets that do not decrease.
+struct Locator<'a> {
     text: &'a [u8],
     pos: usize,
     line: usize,
+    line_start: usize,
 }
 
-impl LineCounter<'_> {
-    fn line_at(&mut self, pos: usize) -> usize {
+impl Locator<'_> {
+    fn at(&mut self, pos: usize) -> (usize, usize) {
         let pos = pos.min(self.text.len());
         if pos > self.pos {
-            self.line += self.text[self.pos..pos]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            for (k, &b) in self.text[self.pos..pos].iter().enumerate() {
+                if b == b'\n' {
+                    self.line += 1;
+                    self.line_start = self.pos + k + 1;
+                }
+            }
             self.pos = pos;
         }
-        self.line
+        let column = 1 + self.text[self.line_start..pos.max(self.line_start)]
+            .iter()
+            .filter(|&&b| (b & 0xC0) != 0x80)
+            .count();
+        (self.line, column)
     }
 }
 
@@ -196,16 +341,72 @@ fn lower_name(name: &str) -> String {
     local.to_ascii_lowercase()
 }
 
-/// Parses one annotation from its bytes.
+/// Collects warnings, keeping the first [`MAX_WARNINGS`] and counting the rest.
+struct Warnings {
+    kept: Vec<String>,
+    dropped: usize,
+}
+
+impl Warnings {
+    fn push(&mut self, w: String) {
+        if self.kept.len() < MAX_WARNINGS {
+            self.kept.push(w);
+        } else {
+            self.dropped += 1;
+        }
+    }
+    fn finish(mut self) -> Vec<String> {
+        if self.dropped > 0 {
+            self.kept
+                .push(format!("... and {} more warnings like these", self.dropped));
+        }
+        self.kept
+    }
+}
+
+/// Parses one annotation from its bytes. Never panics, whatever the bytes; refuses more than
+/// [`MAX_FILE_BYTES`] and nesting deeper than [`MAX_DEPTH`].
 pub fn parse_annotation(bytes: &[u8]) -> Result<RawAnnotation, XmlError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(XmlError::TooLarge(bytes.len() as u64));
     }
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(XmlError::Empty);
+    if let Some(what) = sniff_not_xml(bytes) {
+        return Err(XmlError::NotXml(what.into()));
     }
-    let text = decode_text(bytes)?;
-    parse_text(&text)
+    let (text, note) = decode(bytes)?;
+    let body = text.trim_start_matches('\u{FEFF}');
+    let Some(first) = body.trim_start().chars().next() else {
+        return Err(XmlError::Empty);
+    };
+    if first == '{' || first == '[' {
+        return Err(XmlError::NotXml(
+            "JSON, not XML (a COCO or LabelMe file? convert it to Pascal VOC XML)".into(),
+        ));
+    }
+    if first != '<' {
+        let start: String = body.trim_start().chars().take(24).collect();
+        return Err(XmlError::NotXml(format!(
+            "text that is not XML: it starts with {start:?}, not with '<'"
+        )));
+    }
+    if let Some(pos) = body.find('\0') {
+        let (line, column) = line_col(&body.as_bytes()[..pos]);
+        return Err(XmlError::Encoding(format!(
+            "NUL byte at line {line}, column {column}: not a text file, or UTF-16 without a \
+             byte-order mark: re-save the file as UTF-8"
+        )));
+    }
+    let mut out = parse_text(body)?;
+    if let Some(n) = note {
+        out.warnings.insert(0, n);
+    }
+    Ok(out)
+}
+
+/// One open element: what it is, and where its start tag began (byte offset).
+struct Open {
+    ctx: Ctx,
+    pos: usize,
 }
 
 fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
@@ -215,17 +416,21 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
         cfg.expand_empty_elements = true;
         cfg.check_end_names = true;
     }
-    let mut lines = LineCounter {
+    let mut loc = Locator {
         text: text.as_bytes(),
         pos: 0,
         line: 1,
+        line_start: 0,
     };
     let mut out = RawAnnotation::default();
-    let mut stack: Vec<Ctx> = Vec::with_capacity(8);
+    let mut warnings = Warnings {
+        kept: Vec::new(),
+        dropped: 0,
+    };
+    let mut stack: Vec<Open> = Vec::with_capacity(8);
     let mut buf = String::new();
     let mut seen_root = false;
-    let syntax = |reader: &Reader<&[u8]>, message: String| {
-        let pos = reader.error_position() as usize;
+    let at = |pos: usize, message: String| {
         let (line, column) = line_col(&text.as_bytes()[..pos.min(text.len())]);
         XmlError::Syntax {
             line,
@@ -234,23 +439,31 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
         }
     };
     loop {
+        let start = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
-            Err(e) => return Err(syntax(&reader, e.to_string())),
+            Err(e) => return Err(at(reader.error_position() as usize, e.to_string())),
         };
         match event {
             Event::Start(e) => {
                 if stack.len() >= MAX_DEPTH {
-                    return Err(syntax(
-                        &reader,
-                        format!("elements nested deeper than {MAX_DEPTH} levels"),
+                    return Err(at(
+                        start,
+                        format!(
+                            "elements nested deeper than {MAX_DEPTH} levels (a VOC annotation nests 4): \
+                             not an annotation"
+                        ),
                     ));
                 }
                 let name = lower_name(e.name().as_ref());
-                let ctx = match stack.last() {
+                let ctx = match stack.last().map(|o| o.ctx) {
                     None => {
                         if seen_root {
-                            return Err(syntax(&reader, "more than one root element".into()));
+                            return Err(at(
+                                start,
+                                "a second root element after </annotation>: one annotation per file"
+                                    .into(),
+                            ));
                         }
                         seen_root = true;
                         if name != "annotation" {
@@ -265,9 +478,10 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                             Ctx::Size
                         }
                         "object" => {
-                            let line = lines.line_at(reader.buffer_position() as usize);
+                            let (line, column) = loc.at(start);
                             out.objects.push(RawObject {
                                 line,
+                                column,
                                 ..RawObject::default()
                             });
                             Ctx::Object
@@ -283,19 +497,21 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                         "name" => Ctx::Field(Field::Name),
                         "difficult" => Ctx::Field(Field::Difficult),
                         "truncated" => Ctx::Field(Field::Truncated),
-                        "bndbox" => {
-                            let obj = out.objects.last_mut().expect("inside an object");
-                            if obj.has_bndbox {
-                                out.warnings.push(format!(
-                                    "object {}: more than one <bndbox>; the first is used",
+                        "bndbox" => match out.objects.last_mut() {
+                            Some(obj) if obj.has_bndbox => {
+                                let (line, _) = loc.at(start);
+                                warnings.push(format!(
+                                    "line {line}: object {}: a second <bndbox>; the first is used",
                                     out.objects.len() - 1
                                 ));
                                 Ctx::Ignored
-                            } else {
+                            }
+                            Some(obj) => {
                                 obj.has_bndbox = true;
                                 Ctx::BndBox
                             }
-                        }
+                            None => Ctx::Ignored,
+                        },
                         _ => Ctx::Ignored,
                     },
                     Some(Ctx::BndBox) => match name.as_str() {
@@ -310,46 +526,79 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                 if matches!(ctx, Ctx::Field(_)) {
                     buf.clear();
                 }
-                stack.push(ctx);
+                stack.push(Open { ctx, pos: start });
             }
             Event::End(_) => {
-                if let Some(Ctx::Field(field)) = stack.pop() {
+                let Some(open) = stack.pop() else {
+                    return Err(at(start, "a close tag with no open element".into()));
+                };
+                if let Ctx::Field(field) = open.ctx {
                     let value = buf.trim().to_string();
+                    let object = out.objects.len().saturating_sub(1);
                     let slot = match field {
-                        Field::Filename => &mut out.filename,
-                        Field::Width => &mut out.width,
-                        Field::Height => &mut out.height,
-                        Field::Name => &mut out.objects.last_mut().expect("object").name,
-                        Field::Difficult => &mut out.objects.last_mut().expect("object").difficult,
-                        Field::Truncated => &mut out.objects.last_mut().expect("object").truncated,
-                        Field::Coord(k) => &mut out.objects.last_mut().expect("object").coords[k],
+                        Field::Filename => Some(&mut out.filename),
+                        Field::Width => Some(&mut out.width),
+                        Field::Height => Some(&mut out.height),
+                        Field::Name => out.objects.last_mut().map(|o| &mut o.name),
+                        Field::Difficult => out.objects.last_mut().map(|o| &mut o.difficult),
+                        Field::Truncated => out.objects.last_mut().map(|o| &mut o.truncated),
+                        Field::Coord(k) => out.objects.last_mut().map(|o| &mut o.coords[k]),
                     };
-                    if slot.is_none() {
-                        *slot = Some(value);
+                    match slot {
+                        Some(slot @ None) => *slot = Some(value),
+                        Some(Some(first)) => {
+                            let (line, _) = loc.at(open.pos);
+                            let whose = match field {
+                                Field::Filename | Field::Width | Field::Height => String::new(),
+                                _ => format!("object {object}: "),
+                            };
+                            warnings.push(format!(
+                                "line {line}: {whose}a second <{}>; the first ({first:?}) is used",
+                                field.tag()
+                            ));
+                        }
+                        None => {}
                     }
                 }
             }
             Event::Text(t) => {
-                if let Some(Ctx::Field(_)) = stack.last() {
+                if let Some(Open {
+                    ctx: Ctx::Field(_), ..
+                }) = stack.last()
+                {
                     buf.push_str(&t.xml10_content());
                 } else if stack.is_empty() && !t.xml10_content().trim().is_empty() {
-                    return Err(syntax(&reader, "text outside the root element".into()));
+                    return Err(at(
+                        start,
+                        if seen_root {
+                            "text after </annotation>".into()
+                        } else {
+                            "text before the root element".into()
+                        },
+                    ));
                 }
             }
             Event::CData(t) => {
-                if let Some(Ctx::Field(_)) = stack.last() {
+                if let Some(Open {
+                    ctx: Ctx::Field(_), ..
+                }) = stack.last()
+                {
                     buf.push_str(&t.xml10_content());
                 }
             }
             Event::GeneralRef(r) => {
-                if let Some(Ctx::Field(_)) = stack.last() {
+                if let Some(Open {
+                    ctx: Ctx::Field(_), ..
+                }) = stack.last()
+                {
                     let raw: String = r.as_ref().to_string();
                     match resolve_reference(&raw) {
                         Some(c) => buf.push(c),
                         None => {
-                            out.warnings.push(format!(
-                                "line {}: entity reference &{raw}; is not expanded (entities are never expanded)",
-                                lines.line_at(reader.buffer_position() as usize)
+                            let (line, column) = loc.at(start);
+                            warnings.push(format!(
+                                "line {line}, column {column}: entity reference &{raw}; is kept as \
+                                 written (entities are never expanded): replace it with its text"
                             ));
                             buf.push('&');
                             buf.push_str(&raw);
@@ -358,24 +607,45 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                     }
                 }
             }
+            Event::DocType(d) => {
+                if d.as_ref().contains("<!ENTITY") {
+                    let (line, _) = loc.at(start);
+                    warnings.push(format!(
+                        "line {line}: the DOCTYPE declares entities; they are never expanded \
+                         (references to them are kept as written)"
+                    ));
+                }
+            }
             Event::Eof => break,
-            Event::Empty(_)
-            | Event::Comment(_)
-            | Event::Decl(_)
-            | Event::PI(_)
-            | Event::DocType(_) => {}
+            Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
         }
     }
-    if !stack.is_empty() {
-        return Err(syntax(
-            &reader,
-            "unexpected end of file: unclosed elements".into(),
+    if let Some(open) = stack.last() {
+        let (line, column) = line_col(&text.as_bytes()[..open.pos.min(text.len())]);
+        let name = element_name_at(text, open.pos);
+        return Err(at(
+            text.len(),
+            format!(
+                "the file ends inside <{name}> (opened at line {line}, column {column}): it is \
+                 truncated; re-export it"
+            ),
         ));
     }
     if !seen_root {
         return Err(XmlError::NoRoot);
     }
+    out.warnings = warnings.finish();
     Ok(out)
+}
+
+/// The element name of the start tag at byte `pos` (for messages).
+fn element_name_at(text: &str, pos: usize) -> String {
+    let tail = text.get(pos..).unwrap_or("");
+    let tail = tail.strip_prefix('<').unwrap_or(tail);
+    tail.chars()
+        .take_while(|c| !c.is_whitespace() && *c != '>' && *c != '/')
+        .take(64)
+        .collect()
 }
 
 /// The five predefined entities and character references; anything else is not expanded.

@@ -1,6 +1,7 @@
 //! The one integration-test binary (every extra test binary costs a link on a 2-core machine).
 
 mod audit;
+mod bad_input;
 mod common;
 mod engine;
 mod golden;
