@@ -228,7 +228,7 @@ fn fixture_report_states_the_collision_and_the_typo() {
 
 #[test]
 fn exit_status_and_coverage_gate() {
-    // 8 of 16 GTs reach IoU 0.5 (see the snapshot): a gate at 0.9 fails with status 3, 0.4 passes.
+    // 9 of 16 GTs reach IoU 0.5 (see the snapshot): a gate at 0.9 fails with status 3, 0.4 passes.
     let o = ssd_assign(&[
         "audit",
         "fixtures/voc-mini",
