@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The performance benchmark: generates the synthetic datasets (once, under bench/data) and
+measures wall time and peak RSS of the real release binary, printing a Markdown table.
+
+    python3 bench/bench.py            # everything (about 10 minutes on 2 cores)
+    python3 bench/bench.py --quick    # the 10k set only
+
+Each timing is the median of --repeat runs with a warm page cache; peak RSS comes from wait4().
+Targets (issue #7) are ratios measured in the same run, so they hold across machines.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "bench", "data")
+BIN = os.path.join(ROOT, "target", "release", "ssd-assign")
+
+
+def dataset(name, images, crowd=0):
+    path = os.path.join(DATA, name)
+    marker = os.path.join(path, ".complete")
+    if not os.path.exists(marker):
+        shutil.rmtree(path, ignore_errors=True)
+        args = [sys.executable, os.path.join(ROOT, "bench", "gen_voc.py"), path, "--images", str(images)]
+        if crowd:
+            args += ["--crowd", str(crowd)]
+        print(f"generating {name} ({images} images)...", file=sys.stderr)
+        subprocess.run(args, check=True)
+        open(marker, "w").close()
+    return path
+
+
+def run_once(cmd, shell=False):
+    """Wall seconds and peak RSS (MB) of one run; None when the command fails."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 2):
+        print(f"  failed ({code}): {' '.join(cmd) if not shell else cmd}\n  {err.strip()[:300]}", file=sys.stderr)
+        return None
+    return wall, usage.ru_maxrss / 1024.0
+
+
+def measure(cmd, repeat, shell=False, before=None):
+    walls, rss = [], 0.0
+    for _ in range(repeat):
+        if before:
+            before()
+        r = run_once(cmd, shell)
+        if r is None:
+            return None
+        walls.append(r[0])
+        rss = max(rss, r[1])
+    return statistics.median(walls), rss
+
+
+def cat_floor(path):
+    """Two parallel `cat` processes reading the annotation files (the syscall floor)."""
+    ann = os.path.join(path, "Annotations")
+    return (f"cd {ann} && ls | sort > /tmp/.ssd-bench-list && split -n l/2 /tmp/.ssd-bench-list /tmp/.ssd-bench-part. "
+            f"&& (xargs cat < /tmp/.ssd-bench-part.aa > /dev/null & xargs cat < /tmp/.ssd-bench-part.ab > /dev/null; wait)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--repeat", type=int, default=5)
+    a = ap.parse_args()
+
+    print("building the release binary...", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    os.makedirs(DATA, exist_ok=True)
+    v10k = dataset("voc-10k", 10000)
+    rows = []
+
+    def row(name, res, note=""):
+        if res is None:
+            rows.append((name, "n/a", "n/a", note))
+        else:
+            rows.append((name, f"{res[0]*1000:.0f} ms", f"{res[1]:.0f} MB", note))
+        return res
+
+    r = a.repeat
+    floor = row("cat x2 (syscall floor), 10k files", measure(cat_floor(v10k), r, shell=True))
+    a2 = row("audit -j2, 10k", measure([BIN, "audit", v10k, "-q", "-j2"], r))
+    a1 = row("audit -j1, 10k", measure([BIN, "audit", v10k, "-q", "-j1"], r))
+    s2 = row("audit --priors ssd300 -j2, 10k", measure([BIN, "audit", v10k, "-q", "-j2", "--priors", "ssd300"], r))
+    out = tempfile.mkdtemp(prefix="ssd-bench-")
+    enc_cmd = [BIN, "encode", v10k, "-q", "-j2", "--out", os.path.join(out, "t"), "--force"]
+    e2 = row("encode npy -j2, 10k", measure(enc_cmd, r))
+
+    if not a.quick:
+        crowd = dataset("crowd-3k", 3000, crowd=700)
+        row("audit -j2, crowded 3k (<=700 obj/img)", measure([BIN, "audit", crowd, "-q", "-j2"], 3))
+        v100k = dataset("voc-100k", 100000)
+        row("audit -j2, 100k", measure([BIN, "audit", v100k, "-q", "-j2"], 3))
+        row("encode npy -j2, 100k", measure([BIN, "encode", v100k, "-q", "-j2", "--out", os.path.join(out, "t100"), "--force"], 1))
+    shutil.rmtree(out, ignore_errors=True)
+
+    print("| run | wall (median) | peak RSS | |")
+    print("|---|---:|---:|---|")
+    for name, wall, rss, note in rows:
+        print(f"| {name} | {wall} | {rss} | {note} |")
+    print()
+    if floor and a2:
+        print(f"- audit -j2 / cat floor: {a2[0] / floor[0]:.2f}x (target <= 1.25x)")
+    if a1 and a2:
+        print(f"- audit speed-up -j1 -> -j2: {a1[0] / a2[0]:.2f}x (target >= 1.7x)")
+    if s2 and a2:
+        print(f"- audit ssd300 / default: {s2[0] / a2[0]:.2f}x (target <= 3x)")
+    if e2 and a2:
+        print(f"- encode / audit: {e2[0] / a2[0]:.2f}x (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
