@@ -29,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Match every image and report unmatched objects, collisions, coverage and bad files.
     Audit(crate::cmd::audit::AuditArgs),
+    /// Precompute training targets (labels, encoded boxes) as NPY, NPZ or CSV, with a manifest.
+    Encode(crate::cmd::encode::EncodeArgs),
     /// Print or write a prior set (csv, json, npy), or its configuration as an editable TOML.
     Priors(crate::cmd::priors::PriorsCmdArgs),
 }

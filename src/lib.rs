@@ -28,4 +28,5 @@ pub mod npy;
 pub mod pipeline;
 pub mod priors;
 pub mod report;
+pub mod sink;
 pub mod voc;

@@ -8,6 +8,7 @@ fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Encode(args) => cmd::encode::run(args),
         Command::Priors(args) => cmd::priors::run(args),
     };
     let status = match result {

@@ -1,6 +1,7 @@
 //! One module per subcommand: its flags, and `run`, which returns the exit status.
 
 pub mod audit;
+pub mod encode;
 pub mod priors;
 
 use std::io::IsTerminal;

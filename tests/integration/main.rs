@@ -3,6 +3,7 @@
 mod audit;
 mod bad_input;
 mod common;
+mod encode;
 mod engine;
 mod golden;
 mod priors;

@@ -1,0 +1,131 @@
+//! The array formats: `labels.npy` + `locs.npy` (`--format npy`), or both inside
+//! `targets.npz` together with the priors (`--format npz`).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::npy::NpyStreamWriter;
+use super::npz::ZipWriter;
+use super::{ImageTargets, LabelDtype, TargetSink};
+use crate::npy::Dtype;
+
+pub const LABELS_NPY: &str = "labels.npy";
+pub const LOCS_NPY: &str = "locs.npy";
+pub const PRIORS_NPY: &str = "priors.npy";
+pub const TARGETS_NPZ: &str = "targets.npz";
+
+/// `labels.npy` (N, P) and `locs.npy` (N, P, 4) float32, streamed row by row.
+#[derive(Debug)]
+pub struct NpyTargets {
+    labels: NpyStreamWriter,
+    locs: NpyStreamWriter,
+    dtype: LabelDtype,
+    buf: Vec<u8>,
+    names: [String; 2],
+}
+
+impl NpyTargets {
+    /// Writes `labels.npy` and `locs.npy` inside `dir` (under `prefix` + name).
+    pub fn create(
+        dir: &Path,
+        prefix: &str,
+        num_priors: usize,
+        dtype: LabelDtype,
+    ) -> io::Result<Self> {
+        let names = [
+            format!("{prefix}{LABELS_NPY}"),
+            format!("{prefix}{LOCS_NPY}"),
+        ];
+        let p = num_priors as u64;
+        Ok(NpyTargets {
+            labels: NpyStreamWriter::create(&dir.join(&names[0]), dtype.npy(), &[p])?,
+            locs: NpyStreamWriter::create(&dir.join(&names[1]), Dtype::F32, &[p, 4])?,
+            dtype,
+            buf: Vec::with_capacity(num_priors * 16),
+            names,
+        })
+    }
+
+    fn finish_arrays(self) -> io::Result<[String; 2]> {
+        self.labels.finish()?;
+        self.locs.finish()?;
+        Ok(self.names)
+    }
+}
+
+impl TargetSink for NpyTargets {
+    fn write_image(&mut self, t: &ImageTargets<'_>) -> io::Result<()> {
+        self.buf.clear();
+        self.dtype.extend_bytes(t.labels, &mut self.buf);
+        self.labels.write_row(&self.buf)?;
+        self.buf.clear();
+        for l in t.locs {
+            for v in l {
+                self.buf.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        self.locs.write_row(&self.buf)
+    }
+
+    fn finish(self: Box<Self>) -> io::Result<Vec<String>> {
+        Ok(self.finish_arrays()?.to_vec())
+    }
+}
+
+/// `targets.npz` with members `labels.npy`, `locs.npy` and `priors.npy`: the two streamed
+/// arrays go to scratch files first and are copied into the archive at the end.
+#[derive(Debug)]
+pub struct NpzTargets {
+    arrays: NpyTargets,
+    dir: PathBuf,
+    priors_npy: Vec<u8>,
+    /// See [`ZipWriter::force_zip64`].
+    pub force_zip64: bool,
+}
+
+impl NpzTargets {
+    /// `priors_npy`: the complete bytes of `priors.npy`.
+    pub fn create(
+        dir: &Path,
+        num_priors: usize,
+        dtype: LabelDtype,
+        priors_npy: Vec<u8>,
+    ) -> io::Result<Self> {
+        Ok(NpzTargets {
+            arrays: NpyTargets::create(dir, "scratch-", num_priors, dtype)?,
+            dir: dir.to_path_buf(),
+            priors_npy,
+            force_zip64: false,
+        })
+    }
+}
+
+impl TargetSink for NpzTargets {
+    fn write_image(&mut self, t: &ImageTargets<'_>) -> io::Result<()> {
+        self.arrays.write_image(t)
+    }
+
+    fn finish(self: Box<Self>) -> io::Result<Vec<String>> {
+        let [labels, locs] = self.arrays.finish_arrays()?;
+        let mut zip = ZipWriter::create(&self.dir.join(TARGETS_NPZ))?;
+        zip.force_zip64 = self.force_zip64;
+        zip.add_file(LABELS_NPY, &self.dir.join(&labels))?;
+        zip.add_file(LOCS_NPY, &self.dir.join(&locs))?;
+        zip.add_bytes(PRIORS_NPY, &self.priors_npy)?;
+        zip.finish()?;
+        std::fs::remove_file(self.dir.join(labels))?;
+        std::fs::remove_file(self.dir.join(locs))?;
+        Ok(vec![TARGETS_NPZ.to_string()])
+    }
+}
+
+/// The bytes of `priors.npy`: (P, 4) float32 cx, cy, w, h.
+pub fn priors_npy_bytes(priors: &crate::priors::PriorSet) -> Vec<u8> {
+    let mut b = crate::npy::header(Dtype::F32, &[priors.len(), 4]);
+    for c in priors.cxcy() {
+        for v in c.to_array() {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    b
+}
