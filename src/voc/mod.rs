@@ -347,7 +347,6 @@ pub fn resolve(
         }
         let outside = c.x1 < 0.0 || c.y1 < 0.0 || c.x2 > 1.0 || c.y2 > 1.0;
         let wholly = c.x2 <= 0.0 || c.y2 <= 0.0 || c.x1 >= 1.0 || c.y1 >= 1.0;
-        let locator = object_locator(k, Some(&name), o.line, o.column);
         let box_text = format!(
             "box ({}, {}, {}, {})",
             pixel[0], pixel[1], pixel[2], pixel[3]
@@ -369,21 +368,6 @@ pub fn resolve(
                 c.x2.clamp(0.0, 1.0),
                 c.y2.clamp(0.0, 1.0),
             );
-            warnings.push(format!(
-                "{locator}: {box_text} extends outside the {width}x{height} image; clamped to it (--clip)"
-            ));
-        } else if outside {
-            warnings.push(if wholly {
-                format!(
-                    "{locator}: {box_text} lies wholly outside the {width}x{height} image; kept unclipped as \
-                     the reference does: fix the box (--clip would drop it)"
-                )
-            } else {
-                format!(
-                    "{locator}: {box_text} extends outside the {width}x{height} image; kept unclipped as \
-                     the reference does (--clip clamps it)"
-                )
-            });
         }
         let Some(label) = labels.label(&name) else {
             skipped.push(skip(Some(name), Some(pixel), SkipReason::UnknownClass));
@@ -392,6 +376,36 @@ pub fn resolve(
         if difficult && opts.difficult == DifficultPolicy::Drop {
             skipped.push(skip(Some(name), Some(pixel), SkipReason::Difficult));
             continue;
+        }
+        // Only kept objects are warned about: a skipped one is reported once, as skipped.
+        if outside {
+            let locator = object_locator(k, Some(&name), o.line, o.column);
+            // Under VOC's 1-based convention a coordinate below 1 is outside; 0-based tools
+            // (VoTT, CVAT...) write 0 for the first pixel.
+            let zero_based_hint = if opts.coords == CoordBase::OneBased
+                && (pixel[0] < 1.0 || pixel[1] < 1.0)
+                && pixel[0] >= 0.0
+                && pixel[1] >= 0.0
+            {
+                " (a coordinate below 1 in 1-based pixels: if the tool wrote 0-based pixels, pass --coords zero-based)"
+            } else {
+                ""
+            };
+            warnings.push(if opts.clip {
+                format!(
+                    "{locator}: {box_text} extends outside the {width}x{height} image; clamped to it (--clip){zero_based_hint}"
+                )
+            } else if wholly {
+                format!(
+                    "{locator}: {box_text} lies wholly outside the {width}x{height} image; kept unclipped as \
+                     the reference does: fix the box (--clip would drop it){zero_based_hint}"
+                )
+            } else {
+                format!(
+                    "{locator}: {box_text} extends outside the {width}x{height} image; kept unclipped as \
+                     the reference does (--clip clamps it){zero_based_hint}"
+                )
+            });
         }
         objects.push(Object {
             index_in_file: k,

@@ -7,3 +7,4 @@ mod encode;
 mod engine;
 mod golden;
 mod priors;
+mod quirks;
