@@ -89,9 +89,13 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         Some(path) => Some(GtCsv::create(path)?),
         None => None,
     };
+    // Listing and label map are resolved once; each configuration only swaps the priors.
+    let setup = args.dataset.resolve(&args.matching, prior_sets[0].clone())?;
     for (k, priors) in prior_sets.iter().enumerate() {
-        let setup = args.dataset.resolve(&args.matching, priors.clone())?;
-        let engine = &setup.engine;
+        let engine = &crate::pipeline::Engine {
+            priors: priors.clone(),
+            ..setup.engine.clone()
+        };
         let first = k == 0;
         let mut ds = first.then(|| DatasetTally::new(&setup.listing));
         let mut tally = AssignmentTally::new(engine);

@@ -280,3 +280,27 @@ fn gt_csv_is_complete_and_not_left_half_written() {
     assert_eq!(names.len(), 1, "{names:?}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn comparison_carries_each_configuration_in_full() {
+    if shared().is_none() {
+        return;
+    }
+    let set = "../shared/golden/voc2012-sample";
+    let both = json_report(&["audit", set, "--priors", "tiny-detector", "--priors", "ssd300"]);
+    let configs = both["configurations"].as_array().unwrap();
+    assert_eq!(configs.len(), 2);
+    for (k, preset) in ["tiny-detector", "ssd300"].iter().enumerate() {
+        let alone = json_report(&["audit", set, "--priors", preset]);
+        assert_eq!(configs[k], alone["configurations"][0], "{preset}");
+        assert_eq!(both["dataset"], alone["dataset"]);
+    }
+    assert_eq!(configs[1]["config"]["num_priors"], 8732);
+    // ssd300's finer maps cover more of the sample's objects at 0.5 than Tiny-Detector's 7x7.
+    let cov = |c: &Value| c["coverage_at_threshold"]["rate"].as_f64().unwrap();
+    assert!(cov(&configs[1]) > cov(&configs[0]));
+    let o = ssd_assign(&["audit", set, "-q", "--priors", "tiny-detector", "--priors", "ssd300"]);
+    let text = stdout(&o);
+    assert!(text.contains("Comparison") && text.contains("ssd300 (8732)"));
+    assert_snapshot("audit-compare-voc2012-sample.txt", &text);
+}
