@@ -150,19 +150,21 @@ fn near_tie_goes_to_217_by_f32_rounding() {
 fn spot_priors_from_reference_md() {
     let p = PriorSet::tiny_detector();
     assert_eq!(p.len(), 441);
+    // The decimal strings of reference.md section 1, parsed to f32.
+    let f = |v: [&str; 4]| v.map(|x| x.parse::<f32>().unwrap());
     let c = p.cxcy();
     assert_eq!(
         c[0].to_array(),
-        [0.071_428_574_6, 0.071_428_574_6, 0.2, 0.2]
+        f(["0.0714285746", "0.0714285746", "0.200000003", "0.200000003"])
     );
     assert_eq!(
         c[440].to_array(),
-        [0.928_571_403, 0.928_571_403, 0.424_264_073, 0.848_528_147]
+        f(["0.928571403", "0.928571403", "0.424264073", "0.848528147"])
     );
-    assert_eq!(c[216].to_array(), [0.5, 0.5, 0.2, 0.2]);
+    assert_eq!(c[216].to_array(), f(["0.5", "0.5", "0.2", "0.2"]));
     assert_eq!(
         c[281].to_array(),
-        [0.5, 0.642_857_134, 0.141_421_363, 0.282_842_726]
+        f(["0.5", "0.642857134", "0.141421363", "0.282842726"])
     );
     // 272 of the 441 priors extend outside the image, and are not clipped.
     let outside = p
