@@ -305,31 +305,32 @@ fn line_col(prefix: &[u8]) -> (usize, usize) {
     (line, column)
 }
 
-/// Incremental byte offset -> (line, column), for offsets that do not decrease.
+/// Incremental byte offset -> (line, column), linear in the file size overall (a single-line
+/// file with many objects must not cost a scan from the line start per object).
 struct Locator<'a> {
     text: &'a [u8],
     pos: usize,
     line: usize,
-    line_start: usize,
+    column: usize,
 }
 
 impl Locator<'_> {
     fn at(&mut self, pos: usize) -> (usize, usize) {
         let pos = pos.min(self.text.len());
-        if pos > self.pos {
-            for (k, &b) in self.text[self.pos..pos].iter().enumerate() {
-                if b == b'\n' {
-                    self.line += 1;
-                    self.line_start = self.pos + k + 1;
-                }
-            }
-            self.pos = pos;
+        if pos < self.pos {
+            // Not expected (offsets only grow), but never wrong.
+            return line_col(&self.text[..pos]);
         }
-        let column = 1 + self.text[self.line_start..pos.max(self.line_start)]
-            .iter()
-            .filter(|&&b| (b & 0xC0) != 0x80)
-            .count();
-        (self.line, column)
+        for &b in &self.text[self.pos..pos] {
+            if b == b'\n' {
+                self.line += 1;
+                self.column = 1;
+            } else if (b & 0xC0) != 0x80 {
+                self.column += 1;
+            }
+        }
+        self.pos = pos;
+        (self.line, self.column)
     }
 }
 
@@ -420,7 +421,7 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
         text: text.as_bytes(),
         pos: 0,
         line: 1,
-        line_start: 0,
+        column: 1,
     };
     let mut out = RawAnnotation::default();
     let mut warnings = Warnings {
