@@ -192,11 +192,23 @@ fn list_year(
                 )
             })?;
             let text = String::from_utf8_lossy(&text);
+            // Notepad starts its files with a byte-order mark.
+            let text = text.trim_start_matches('\u{FEFF}');
+            let mut seen = std::collections::HashSet::new();
             for line in text.lines() {
                 // Class split files read "id  1" / "id -1": the id is the first field.
                 let Some(id) = line.split_whitespace().next() else {
                     continue;
                 };
+                if !seen.insert(id) {
+                    out.warnings.push(ListingProblem {
+                        path: file.clone(),
+                        message: format!(
+                            "id {id:?} is listed more than once; it is used each time, as the \
+                             reference would: remove the duplicates if that is not meant"
+                        ),
+                    });
+                }
                 let xml = ann.join(format!("{id}.xml"));
                 match annotation_file_problem(&xml) {
                     None => out.entries.push(ImageEntry {

@@ -926,14 +926,20 @@ fn split_ids_without_xml() {
     std::fs::create_dir_all(year.join("ImageSets/Main")).unwrap();
     write(&year.join("Annotations"), "000001.xml", GOOD);
     std::fs::create_dir(year.join("Annotations/000003.xml")).unwrap();
+    // Notepad's byte-order mark, CRLF, a blank line, a duplicate id.
     write(
         &year.join("ImageSets/Main"),
         "train.txt",
-        "000001\r\n000002\n\n000003\n",
+        "\u{FEFF}000001\r\n000002\n\n000003\n000001\n",
     );
     let listing = list_datasets(std::slice::from_ref(&year), Some("train"), None).unwrap();
-    assert_eq!(listing.entries.len(), 1);
-    assert_eq!(listing.entries[0].id, "000001");
+    let ids: Vec<&str> = listing.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["000001", "000001"]);
+    assert_eq!(listing.warnings.len(), 1);
+    assert_contains(
+        &listing.warnings[0].message,
+        &["id \"000001\" is listed more than once; it is used each time"],
+    );
     assert_eq!(listing.problems.len(), 2);
     assert!(listing.problems[0].path.ends_with("Annotations/000002.xml"));
     assert_contains(
