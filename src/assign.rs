@@ -149,12 +149,20 @@ impl Matcher {
         let corners = priors.corners();
         let areas = priors.areas();
         let mut gt_best: Vec<(u32, f32)> = Vec::with_capacity(gts.len());
+        // Per prior, only overlaps at or above the threshold are recorded: a prior whose best
+        // overlap is below it is background unless forced, whichever GT that overlap is with,
+        // and the best GT of any other prior has an overlap at or above it. So the outcome is
+        // the reference's, and `touched` stays short (8732 priors: a few dozen, not thousands).
+        let threshold = params.threshold;
         for (j, gt) in gts.iter().enumerate() {
             let area_gt = gt.corners.area();
             let mut best = (0u32, 0.0f32);
             priors.for_each_candidate(&gt.corners, |p| {
                 let iou = iou_with_areas(&gt.corners, area_gt, &corners[p], areas[p]);
-                if iou > 0.0 {
+                if iou > best.1 {
+                    best = (p as u32, iou);
+                }
+                if iou > 0.0 && iou >= threshold {
                     if !self.is_touched[p] {
                         self.is_touched[p] = true;
                         self.touched.push(p as u32);
@@ -162,9 +170,6 @@ impl Matcher {
                     if iou > self.best_iou[p] {
                         self.best_iou[p] = iou;
                         self.best_gt[p] = j as u32;
-                    }
-                    if iou > best.1 {
-                        best = (p as u32, iou);
                     }
                 }
             });

@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use proptest::prelude::*;
+use ssd_assign::assign::{GtBox, MatchParams, Matcher};
+use ssd_assign::geometry::{iou, Corners};
 use ssd_assign::npy;
 use ssd_assign::priors::{self, ConfigError, PriorBlock, PriorConfig, PriorSet, PRESETS};
 
@@ -504,4 +507,91 @@ fn priors_command_rejects_bad_input_clearly() {
         err.contains("bad.toml") && err.contains("feature_maps[0].grid"),
         "{err}"
     );
+}
+
+/// Reference matching (reference.md section 4) transcribed densely: every GT against every
+/// prior, no index. Returns per-prior labels and per-GT (best prior, best IoU).
+fn dense_reference(
+    priors: &PriorSet,
+    gts: &[GtBox],
+    threshold: f32,
+) -> (Vec<u32>, Vec<(u32, f32)>) {
+    let np = priors.len();
+    let ious: Vec<Vec<f32>> = gts
+        .iter()
+        .map(|g| {
+            priors
+                .corners()
+                .iter()
+                .map(|c| iou(&g.corners, c))
+                .collect()
+        })
+        .collect();
+    let mut best_iou = vec![0f32; np];
+    let mut best_gt = vec![0usize; np];
+    for p in 0..np {
+        for (j, row) in ious.iter().enumerate() {
+            if row[p] > best_iou[p] {
+                best_iou[p] = row[p];
+                best_gt[p] = j;
+            }
+        }
+    }
+    let best_prior: Vec<(u32, f32)> = ious
+        .iter()
+        .map(|row| {
+            let max = row.iter().copied().fold(0f32, f32::max);
+            (row.iter().position(|&v| v == max).unwrap() as u32, max)
+        })
+        .collect();
+    for (j, &(p, _)) in best_prior.iter().enumerate() {
+        best_gt[p as usize] = j;
+        best_iou[p as usize] = 1.0;
+    }
+    let labels = (0..np)
+        .map(|p| {
+            if best_iou[p] >= threshold {
+                gts[best_gt[p]].label
+            } else {
+                0
+            }
+        })
+        .collect();
+    (labels, best_prior)
+}
+
+fn arb_gt() -> impl Strategy<Value = Corners> {
+    // Centres slightly outside the image too; sizes from tiny to larger than the image.
+    (-0.1f32..1.1, -0.1f32..1.1, 0.004f32..1.3, 0.004f32..1.3).prop_map(|(cx, cy, w, h)| {
+        Corners::new(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Every preset's grid index, and the matcher's sparse bookkeeping, give exactly the dense
+    /// reference's labels and best priors, at several thresholds.
+    #[test]
+    fn indexed_matching_equals_dense_reference_on_every_preset(
+        boxes in proptest::collection::vec(arb_gt(), 1..10),
+        preset in 0usize..3,
+        threshold in prop::sample::select(vec![0.3f32, 0.5, 0.7]),
+    ) {
+        let priors = PriorSet::preset(PRESETS[preset]).unwrap();
+        let gts: Vec<GtBox> = boxes
+            .iter()
+            .enumerate()
+            .map(|(j, b)| GtBox { corners: *b, label: 1 + j as u32 })
+            .collect();
+        let params = MatchParams { threshold, ..MatchParams::default() };
+        let m = Matcher::new().match_image(&priors, &gts, &params);
+        let (want, best) = dense_reference(&priors, &gts, threshold);
+        let mut got = vec![0u32; priors.len()];
+        m.fill_labels(&mut got);
+        prop_assert_eq!(got, want);
+        for (j, g) in m.gts.iter().enumerate() {
+            prop_assert_eq!((g.best_prior, g.best_iou), best[j], "GT {}", j);
+        }
+    }
 }
