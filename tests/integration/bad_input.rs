@@ -1290,6 +1290,60 @@ fn image_checks() {
     assert_eq!(json["image"], serde_json::json!([500, 375]));
 }
 
+#[test]
+fn exif_rotation_is_named() {
+    use image::ImageEncoder;
+    let dir = tempdir();
+    let d = dir.path();
+    // A 500x375 JPEG whose EXIF says "rotate 90° clockwise to display" (orientation 6):
+    // a minimal little-endian TIFF block with one IFD entry, tag 0x0112 SHORT = 6.
+    let exif: Vec<u8> = [
+        &b"II\x2A\0\x08\0\0\0"[..],
+        &[1, 0],
+        &[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0],
+        &[0, 0, 0, 0],
+    ]
+    .concat();
+    let file = std::fs::File::create(d.join("r.jpg")).unwrap();
+    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(file, 80);
+    enc.set_exif_metadata(exif).unwrap();
+    enc.write_image(
+        &vec![128u8; 500 * 375 * 3],
+        500,
+        375,
+        image::ExtendedColorType::Rgb8,
+    )
+    .unwrap();
+    // Annotated on the rotated view: <size> 375x500.
+    write(
+        d,
+        "r.xml",
+        GOOD.replace("good.jpg", "r.jpg")
+            .replace("<width>500</width>", "<width>375</width>")
+            .replace("<height>375</height>", "<height>500</height>"),
+    );
+    let (listing, outcomes) = run_dir(d);
+    let c = check_image(
+        &listing.entries[0],
+        &outcomes[0].as_ref().unwrap().annotation,
+    );
+    let info = c.image.unwrap();
+    assert_eq!(
+        (info.format.as_str(), info.width, info.height),
+        ("jpeg", 500, 375)
+    );
+    assert_eq!(info.exif_orientation, Some(6));
+    assert_eq!(c.findings.len(), 1);
+    assert_contains(
+        &c.findings[0].to_string(),
+        &[
+            "<size> 375x500 is image ",
+            "500x375 with width and height swapped",
+            "EXIF orientation 6 (shown rotated a quarter turn)",
+        ],
+    );
+}
+
 // ---------------------------------------------------------------- never a panic
 
 /// Mutations of a valid annotation: byte flips, cuts, splices of markup.
