@@ -153,13 +153,17 @@ impl Matcher {
         // overlap is below it is background unless forced, whichever GT that overlap is with,
         // and the best GT of any other prior has an overlap at or above it. So the outcome is
         // the reference's, and `touched` stays short (8732 priors: a few dozen, not thousands).
+        // Blocks of priors that cannot reach min(threshold, best so far) are skipped (exact:
+        // see `PriorSet::for_each_candidate_pruned`); blocks are not visited in index order, so
+        // the GT's best prior breaks ties by comparing indices.
         let threshold = params.threshold;
         for (j, gt) in gts.iter().enumerate() {
             let area_gt = gt.corners.area();
             let mut best = (0u32, 0.0f32);
-            priors.for_each_candidate(&gt.corners, |p| {
+            let floor = |best: f32| if best < threshold { best } else { threshold };
+            priors.for_each_candidate_pruned(&gt.corners, area_gt, floor(0.0), |p| {
                 let iou = iou_with_areas(&gt.corners, area_gt, &corners[p], areas[p]);
-                if iou > best.1 {
+                if iou > best.1 || (iou == best.1 && iou > 0.0 && (p as u32) < best.0) {
                     best = (p as u32, iou);
                 }
                 if iou > 0.0 && iou >= threshold {
@@ -172,6 +176,7 @@ impl Matcher {
                         self.best_gt[p] = j as u32;
                     }
                 }
+                floor(best.1)
             });
             gt_best.push(best);
         }

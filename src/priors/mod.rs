@@ -26,6 +26,8 @@ pub struct PriorSet {
     corners: Vec<Corners>,
     areas: Vec<f32>,
     blocks: Vec<PriorBlock>,
+    /// Smallest and largest prior area of each block, for [`PriorSet::for_each_candidate_pruned`].
+    block_areas: Vec<(f32, f32)>,
 }
 
 /// A contiguous run of priors, with how to find the ones near a box.
@@ -118,7 +120,7 @@ impl PriorSet {
     /// extents are not monotonic along its grid is kept dense.
     pub fn from_cxcy(name: &str, cxcy: Vec<CenterSize>, layouts: &[GridLayout]) -> PriorSet {
         let corners: Vec<Corners> = cxcy.iter().map(CenterSize::to_corners).collect();
-        let areas = corners.iter().map(Corners::area).collect();
+        let areas: Vec<f32> = corners.iter().map(Corners::area).collect();
         let total: usize = layouts.iter().map(|l| l.rows * l.cols * l.per_cell).sum();
         let mut blocks = Vec::new();
         if total == cxcy.len() && !layouts.is_empty() {
@@ -133,6 +135,17 @@ impl PriorSet {
                 len: cxcy.len(),
             });
         }
+        let block_areas = blocks
+            .iter()
+            .map(|b| {
+                let (start, len) = b.range();
+                areas[start..start + len]
+                    .iter()
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &a| {
+                        (lo.min(a), hi.max(a))
+                    })
+            })
+            .collect();
         PriorSet {
             name: name.to_string(),
             config: None,
@@ -140,6 +153,7 @@ impl PriorSet {
             corners,
             areas,
             blocks,
+            block_areas,
         }
     }
 
@@ -174,31 +188,121 @@ impl PriorSet {
     #[inline]
     pub fn for_each_candidate(&self, b: &Corners, mut f: impl FnMut(usize)) {
         for block in &self.blocks {
-            match block {
-                PriorBlock::Dense { start, len } => (*start..start + len).for_each(&mut f),
-                PriorBlock::Grid {
-                    start,
-                    cols,
-                    per_cell,
-                    col_lo,
-                    col_hi,
-                    row_lo,
-                    row_hi,
-                    ..
-                } => {
-                    // A prior intersects b (in f32) iff x1 < b.x2 and x2 > b.x1 (and on y).
-                    let c0 = col_hi.partition_point(|&hi| hi <= b.x1);
-                    let c1 = col_lo.partition_point(|&lo| lo < b.x2);
-                    let r0 = row_hi.partition_point(|&hi| hi <= b.y1);
-                    let r1 = row_lo.partition_point(|&lo| lo < b.y2);
-                    if c0 >= c1 || r0 >= r1 {
-                        continue;
+            block.for_each_candidate(b, &mut f);
+        }
+    }
+
+    /// Like [`PriorSet::for_each_candidate`], but also skips every block whose priors cannot
+    /// reach an IoU of `floor` with `b` (area `area_b`, computed as [`Corners::area`]), and
+    /// visits blocks from the most to the least promising, so that a good prior is found early
+    /// and raises the floor. `f(p)` returns the floor from then on.
+    ///
+    /// The bound: a prior of area `a` has IoU at most `min(a, area_b) / max(a, area_b)` with
+    /// `b` (the intersection is at most the smaller area, the union at least the larger), plus
+    /// a relative margin of 1e-5 for f32 rounding (the computed IoU exceeds the exact one by a
+    /// few ulps at most). A block is skipped when its bound over its smallest and largest prior
+    /// area is strictly below the floor, so a caller that wants every prior with IoU `>= t` and
+    /// the strict maximum passes `floor = min(t, best so far)`. Within a block, candidates come
+    /// in increasing index order; across blocks they do not, so a caller breaking ties by the
+    /// lowest index must compare indices.
+    #[inline]
+    pub fn for_each_candidate_pruned(
+        &self,
+        b: &Corners,
+        area_b: f32,
+        mut floor: f32,
+        mut f: impl FnMut(usize) -> f32,
+    ) {
+        if self.blocks.len() > 64 {
+            // Too many blocks for the bitmask: plain index order, still pruned.
+            for (block, &(lo, hi)) in self.blocks.iter().zip(&self.block_areas) {
+                if iou_bound(area_b, lo, hi) >= floor {
+                    block.for_each_candidate(b, &mut |p| floor = f(p));
+                }
+            }
+            return;
+        }
+        let mut visited = 0u64;
+        loop {
+            // The unvisited block with the highest bound (the first on ties).
+            let mut next: Option<(usize, f32)> = None;
+            for (k, &(lo, hi)) in self.block_areas.iter().enumerate() {
+                if visited & (1 << k) == 0 {
+                    let bound = iou_bound(area_b, lo, hi);
+                    if next.is_none_or(|(_, best)| bound > best) {
+                        next = Some((k, bound));
                     }
-                    for r in r0..r1 {
-                        let first = start + (r * cols + c0) * per_cell;
-                        let last = start + (r * cols + c1) * per_cell;
-                        (first..last).for_each(&mut f);
-                    }
+                }
+            }
+            let Some((k, bound)) = next else { return };
+            if bound < floor {
+                return; // every remaining block is bounded lower still
+            }
+            visited |= 1 << k;
+            self.blocks[k].for_each_candidate(b, &mut |p| floor = f(p));
+        }
+    }
+}
+
+/// Upper bound of the f32 IoU between a box of area `a` and any prior whose area lies in
+/// `[lo, hi]`: `min / max` of the two areas, computed in f64, plus a relative margin of 1e-5.
+/// A `NaN` area gives 1 (no pruning).
+#[inline]
+fn iou_bound(a: f32, lo: f32, hi: f32) -> f32 {
+    let (a, lo, hi) = (a as f64, lo as f64, hi as f64);
+    let r = if a < lo {
+        a / lo
+    } else if a > hi {
+        hi / a
+    } else {
+        1.0
+    };
+    (r * (1.0 + 1e-5)) as f32
+}
+
+impl PriorBlock {
+    /// `(start, len)`: the index range of the block's priors.
+    pub fn range(&self) -> (usize, usize) {
+        match self {
+            PriorBlock::Dense { start, len } => (*start, *len),
+            PriorBlock::Grid {
+                start,
+                rows,
+                cols,
+                per_cell,
+                ..
+            } => (*start, rows * cols * per_cell),
+        }
+    }
+
+    /// Calls `f(index)` for every prior of the block that may intersect `b`, in increasing
+    /// index order.
+    #[inline]
+    fn for_each_candidate(&self, b: &Corners, f: &mut impl FnMut(usize)) {
+        match self {
+            PriorBlock::Dense { start, len } => (*start..start + len).for_each(f),
+            PriorBlock::Grid {
+                start,
+                cols,
+                per_cell,
+                col_lo,
+                col_hi,
+                row_lo,
+                row_hi,
+                ..
+            } => {
+                // A prior intersects b (in f32) iff x1 < b.x2 and x2 > b.x1 (and on y).
+                let c0 = col_hi.partition_point(|&hi| hi <= b.x1);
+                let c1 = col_lo.partition_point(|&lo| lo < b.x2);
+                let r0 = row_hi.partition_point(|&hi| hi <= b.y1);
+                let r1 = row_lo.partition_point(|&lo| lo < b.y2);
+                if c0 >= c1 || r0 >= r1 {
+                    return;
+                }
+                for r in r0..r1 {
+                    let first = start + (r * cols + c0) * per_cell;
+                    let last = start + (r * cols + c1) * per_cell;
+                    (first..last).for_each(&mut *f);
                 }
             }
         }

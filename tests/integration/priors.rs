@@ -595,3 +595,40 @@ proptest! {
         }
     }
 }
+
+/// Blocks are visited best-bound first, so a tie between blocks must still go to the lowest
+/// index. Map 1's area range (0.16 to 0.81, with its extra 0.9 square) contains the GT's 0.25,
+/// so it is visited before map 0 (area 0.16 only); both maps hold the same 0.4 square inside
+/// the GT (IoU 0.16 / 0.25 = 0.64), and the reference's argmax picks prior 0, not prior 1.
+#[test]
+fn pruned_matching_breaks_ties_across_blocks_by_lowest_index() {
+    let cfg = PriorConfig::from_toml_str(
+        r#"
+[[feature_maps]]
+grid = 1
+scales = [0.4]
+aspect_ratios = [1.0]
+[[feature_maps]]
+grid = 1
+scales = [0.4]
+aspect_ratios = [1.0]
+extra_scale = 0.9
+"#,
+        "tie",
+    )
+    .unwrap();
+    let set = PriorSet::from_config(&cfg);
+    assert_eq!(set.len(), 3);
+    let gt = GtBox {
+        corners: Corners::new(0.25, 0.25, 0.75, 0.75),
+        label: 1,
+    };
+    let (labels, best) = dense_reference(&set, &[gt], 0.5);
+    assert_eq!(best[0].0, 0);
+    let m = Matcher::new().match_image(&set, &[gt], &MatchParams::default());
+    assert_eq!((m.gts[0].best_prior, m.gts[0].best_iou), best[0]);
+    let mut got = vec![0u32; 3];
+    m.fill_labels(&mut got);
+    assert_eq!(got, labels);
+    assert_eq!(got, vec![1, 1, 0]);
+}
