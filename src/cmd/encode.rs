@@ -382,16 +382,25 @@ pub fn encode(
                 let gt = r.annotation.objects[pos.gt as usize].corners.to_center();
                 locs[p] = engine.coder.encode(&gt, &cxcy[p]);
             }
-            sink.write_image(&ImageTargets {
-                id: &r.id,
-                labels: &labels,
-                locs: &locs,
-            })?;
-            writeln!(ids, "{}", r.id)?;
-            for row in gt_rows(&r, &shapes) {
-                gts.serialize(row)?;
-            }
-            Ok(())
+            let written = (|| -> anyhow::Result<()> {
+                sink.write_image(&ImageTargets {
+                    id: &r.id,
+                    labels: &labels,
+                    locs: &locs,
+                })?;
+                writeln!(ids, "{}", r.id)?;
+                for row in gt_rows(&r, &shapes) {
+                    gts.serialize(row)?;
+                }
+                Ok(())
+            })();
+            written.with_context(|| {
+                format!(
+                    "writing the outputs of image {} into {} (nothing was kept)",
+                    r.id,
+                    args.out.display()
+                )
+            })
         },
     )?;
     pb.finish_and_clear();
