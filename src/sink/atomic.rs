@@ -11,6 +11,10 @@
 //! - [`abort_and_exit`] (the Ctrl-C handler) removes the staging folders of every live
 //!   `OutputDir` and exits; a commit in progress finishes first (they share one lock), so a
 //!   signal never leaves a half-renamed set of outputs.
+//! - One writer per folder: `DIR/.ssd-assign.lock` (created exclusively, holding the pid) is
+//!   taken before the existing outputs are checked and released after the commit, so two runs
+//!   into one DIR cannot interleave their renames. A lock whose process is gone (SIGKILL) is
+//!   taken over where that can be checked (`/proc`); elsewhere the error says to delete it.
 //! - Existing outputs are refused unless `force`; with `force`, known outputs of an earlier run
 //!   that this run does not write are removed at commit, so that DIR never mixes two runs.
 
@@ -18,29 +22,95 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-/// Staging folders of live [`OutputDir`]s (and the output folder, if the run created it).
-static LIVE: Mutex<Vec<(PathBuf, Option<PathBuf>)>> = Mutex::new(Vec::new());
+/// Name of the lock file in an output folder.
+pub const LOCK_NAME: &str = ".ssd-assign.lock";
 
-fn live() -> MutexGuard<'static, Vec<(PathBuf, Option<PathBuf>)>> {
+/// What an uncommitted [`OutputDir`] must clean up.
+#[derive(Debug, Clone, PartialEq)]
+struct Live {
+    staging: PathBuf,
+    lock: PathBuf,
+    /// The output folder, if this run created it.
+    created: Option<PathBuf>,
+}
+
+impl Live {
+    /// Removes the staging folder, the lock and, if it was created for this run and is now
+    /// empty, the output folder.
+    fn discard(&self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+        let _ = std::fs::remove_file(&self.lock);
+        if let Some(dir) = &self.created {
+            // Only succeeds if nothing else was put there meanwhile.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// Live [`OutputDir`]s of this process.
+static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+
+fn registry() -> MutexGuard<'static, Vec<Live>> {
     LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Removes the staging folder and, if it was created for it and is empty, the output folder.
-fn discard(staging: &Path, created: Option<&Path>) {
-    let _ = std::fs::remove_dir_all(staging);
-    if let Some(dir) = created {
-        // Only succeeds if nothing else was put there meanwhile.
-        let _ = std::fs::remove_dir(dir);
+/// Whether process `pid` is running: `Some` only where it can be told (Linux `/proc`).
+fn process_alive(pid: u32) -> Option<bool> {
+    let proc = Path::new("/proc");
+    proc.join("self")
+        .exists()
+        .then(|| proc.join(pid.to_string()).exists())
+}
+
+/// Takes `DIR/.ssd-assign.lock`, or says who holds it.
+fn take_lock(dir: &Path) -> Result<PathBuf, OutputError> {
+    let lock = dir.join(LOCK_NAME);
+    for _ in 0..2 {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(mut f) => {
+                use std::io::Write;
+                writeln!(f, "{}", std::process::id()).map_err(io_at(&lock))?;
+                return Ok(lock);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let holder = std::fs::read_to_string(&lock)
+                    .ok()
+                    .and_then(|t| t.trim().parse::<u32>().ok());
+                match holder.map(|pid| (pid, process_alive(pid))) {
+                    // Its process is gone: take the lock over.
+                    Some((_, Some(false))) => {
+                        std::fs::remove_file(&lock).map_err(io_at(&lock))?;
+                    }
+                    _ => {
+                        return Err(OutputError::Busy {
+                            dir: dir.to_path_buf(),
+                            lock,
+                            pid: holder,
+                        })
+                    }
+                }
+            }
+            Err(e) => return Err(io_at(&lock)(e)),
+        }
     }
+    Err(OutputError::Busy {
+        dir: dir.to_path_buf(),
+        lock,
+        pid: None,
+    })
 }
 
 /// Discards every uncommitted output and exits the process with `code` after printing
 /// `message` on stderr. Meant for a signal handler thread: it waits for a commit in progress,
 /// and holds the lock until the process is gone so that no commit starts after it.
 pub fn abort_and_exit(code: i32, message: &str) -> ! {
-    let mut guard = live();
-    for (staging, created) in guard.drain(..) {
-        discard(&staging, created.as_deref());
+    let mut guard = registry();
+    for l in guard.drain(..) {
+        l.discard();
     }
     eprintln!("{message}");
     std::process::exit(code)
@@ -54,6 +124,17 @@ pub enum OutputError {
         dir = .dir.display(), names = .existing.join(", ")
     )]
     Exists { dir: PathBuf, existing: Vec<String> },
+    #[error(
+        "{dir}: another ssd-assign run ({who}) is writing there; wait for it to finish, or \
+         delete {lock} if no such run exists",
+        dir = .dir.display(), lock = .lock.display(),
+        who = .pid.map_or("pid unknown".to_string(), |p| format!("pid {p}"))
+    )]
+    Busy {
+        dir: PathBuf,
+        lock: PathBuf,
+        pid: Option<u32>,
+    },
     #[error("{}: is not a directory; --out must name a folder", .0.display())]
     NotADirectory(PathBuf),
     #[error("{}: {source}", path.display())]
@@ -72,7 +153,7 @@ fn io_at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 pub struct OutputDir {
     dir: PathBuf,
     staging: PathBuf,
-    created_dir: bool,
+    live: Live,
     /// Known output names that exist in DIR now (only non-empty with `force`).
     existing: Vec<String>,
     committed: bool,
@@ -91,33 +172,60 @@ impl OutputDir {
             std::fs::create_dir_all(dir).map_err(io_at(dir))?;
             true
         };
-        let existing: Vec<String> = known_outputs
-            .iter()
-            .filter(|n| dir.join(n).symlink_metadata().is_ok())
-            .map(|n| n.to_string())
-            .collect();
-        if !existing.is_empty() && !force {
-            return Err(OutputError::Exists {
-                dir: dir.to_path_buf(),
-                existing,
-            });
-        }
+        let lock = match take_lock(dir) {
+            Ok(lock) => lock,
+            Err(e) => {
+                if created_dir {
+                    let _ = std::fs::remove_dir(dir);
+                }
+                return Err(e);
+            }
+        };
         let staging = dir.join(format!(".ssd-assign-{}.partial", std::process::id()));
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging).map_err(io_at(&staging))?;
-        }
-        let out = OutputDir {
+        let live = Live {
+            staging: staging.clone(),
+            lock,
+            created: created_dir.then(|| dir.to_path_buf()),
+        };
+        // From here on every failure cleans up through `live`.
+        let prepared = (|| {
+            let existing: Vec<String> = known_outputs
+                .iter()
+                .filter(|n| dir.join(n).symlink_metadata().is_ok())
+                .map(|n| n.to_string())
+                .collect();
+            if !existing.is_empty() && !force {
+                return Err(OutputError::Exists {
+                    dir: dir.to_path_buf(),
+                    existing,
+                });
+            }
+            if staging.exists() {
+                std::fs::remove_dir_all(&staging).map_err(io_at(&staging))?;
+            }
+            Ok(existing)
+        })();
+        let mut guard = registry();
+        let existing = match prepared.and_then(|e| {
+            std::fs::create_dir(&staging)
+                .map_err(io_at(&staging))
+                .map(|_| e)
+        }) {
+            Ok(existing) => existing,
+            Err(e) => {
+                live.discard();
+                return Err(e);
+            }
+        };
+        guard.push(live.clone());
+        drop(guard);
+        Ok(OutputDir {
             dir: dir.to_path_buf(),
             staging,
-            created_dir,
+            live,
             existing,
             committed: false,
-        };
-        let mut guard = live();
-        std::fs::create_dir(&out.staging).map_err(io_at(&out.staging))?;
-        guard.push((out.staging.clone(), created_dir.then(|| dir.to_path_buf())));
-        drop(guard);
-        Ok(out)
+        })
     }
 
     /// The final folder.
@@ -134,8 +242,8 @@ impl OutputDir {
     /// run that were not rewritten, then the staging folder (with any scratch files left in it).
     /// Returns the names of the stale outputs removed.
     pub fn commit(mut self, names: &[&str]) -> Result<Vec<String>, OutputError> {
-        let mut guard = live();
-        let Some(k) = guard.iter().position(|(s, _)| *s == self.staging) else {
+        let mut guard = registry();
+        let Some(k) = guard.iter().position(|l| *l == self.live) else {
             return Err(OutputError::Io {
                 path: self.staging.clone(),
                 source: io::Error::new(io::ErrorKind::Interrupted, "output discarded"),
@@ -155,17 +263,22 @@ impl OutputDir {
         self.committed = true;
         guard.remove(k);
         drop(guard);
-        let mut removed = Vec::new();
-        for old in &self.existing {
-            if !names.contains(&old.as_str()) {
-                let p = self.dir.join(old);
-                std::fs::remove_file(&p).map_err(io_at(&p))?;
-                removed.push(old.clone());
+        let tidy = (|| {
+            let mut removed = Vec::new();
+            for old in &self.existing {
+                if !names.contains(&old.as_str()) {
+                    let p = self.dir.join(old);
+                    std::fs::remove_file(&p).map_err(io_at(&p))?;
+                    removed.push(old.clone());
+                }
             }
-        }
-        std::fs::remove_dir_all(&self.staging).map_err(io_at(&self.staging))?;
-        sync_dir(&self.dir);
-        Ok(removed)
+            std::fs::remove_dir_all(&self.staging).map_err(io_at(&self.staging))?;
+            sync_dir(&self.dir);
+            Ok(removed)
+        })();
+        // Released last: no other run starts before the folder is consistent.
+        let _ = std::fs::remove_file(&self.live.lock);
+        tidy
     }
 }
 
@@ -181,12 +294,9 @@ impl Drop for OutputDir {
         if self.committed {
             return;
         }
-        let mut guard = live();
-        guard.retain(|(s, _)| *s != self.staging);
-        discard(
-            &self.staging,
-            self.created_dir.then_some(self.dir.as_path()),
-        );
+        let mut guard = registry();
+        guard.retain(|l| *l != self.live);
+        self.live.discard();
     }
 }
 
@@ -243,6 +353,41 @@ mod tests {
         assert!(!dir.join("b.txt").exists());
         let names: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
         assert_eq!(names.len(), 2, "no staging folder left");
+    }
+
+    #[test]
+    fn one_writer_per_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let first = OutputDir::create(dir, &KNOWN, false).unwrap();
+        let err = OutputDir::create(dir, &KNOWN, true).unwrap_err();
+        assert!(
+            matches!(&err, OutputError::Busy { pid: Some(p), .. } if *p == std::process::id()),
+            "{err}"
+        );
+        assert!(err.to_string().contains(LOCK_NAME), "{err}");
+        std::fs::write(first.staged("a.npy"), b"1").unwrap();
+        first.commit(&["a.npy"]).unwrap();
+        assert!(!dir.join(LOCK_NAME).exists(), "released at commit");
+        let second = OutputDir::create(dir, &KNOWN, true).unwrap();
+        drop(second);
+        assert!(!dir.join(LOCK_NAME).exists(), "released when dropped");
+    }
+
+    #[test]
+    fn a_lock_left_by_a_dead_process_is_taken_over() {
+        // Far above any pid_max, so never a running process.
+        let dead = 4_194_304 * 100;
+        if process_alive(dead) != Some(false) {
+            eprintln!("SKIPPED: cannot tell whether a process runs here");
+            return;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join(LOCK_NAME), format!("{dead}\n")).unwrap();
+        let out = OutputDir::create(tmp.path(), &KNOWN, false).unwrap();
+        let holder = std::fs::read_to_string(tmp.path().join(LOCK_NAME)).unwrap();
+        assert_eq!(holder.trim(), std::process::id().to_string());
+        drop(out);
     }
 
     #[test]
