@@ -12,9 +12,10 @@
 //! 4. `label[p]` = class of its GT if its overlap `>= threshold` (compared in f32), else
 //!    background (0).
 //!
-//! IoUs are computed only for priors that can intersect a GT (see
-//! [`PriorSet::for_each_candidate`]); every other IoU is exactly 0, so the result is identical
-//! to the dense computation.
+//! IoUs are computed only for priors that can intersect a GT and whose feature map can reach
+//! `min(threshold, best IoU so far)` by area (see [`PriorSet::for_each_candidate_pruned`]); no
+//! skipped prior could be positive or the GT's best, so the result is identical to the dense
+//! computation.
 
 use crate::geometry::{iou_with_areas, Corners};
 use crate::priors::PriorSet;
