@@ -48,7 +48,7 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "NAME")]
     pub split: Option<String>,
 
-    /// Folder holding the images (for <size>-less annotations); default: JPEGImages/ of the
+    /// Folder holding the images (for `<size>`-less annotations); default: JPEGImages/ of the
     /// year folder, else the folder holding the XML.
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
