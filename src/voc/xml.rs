@@ -136,7 +136,14 @@ pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
 fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<String>), XmlError> {
     use encoding_rs::{UTF_16BE, UTF_16LE};
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return Ok((Cow::Borrowed(utf8(rest, Some("utf-8"))?), None));
+        return Ok((
+            Cow::Borrowed(utf8(
+                rest,
+                3,
+                "though it starts with a UTF-8 byte-order mark",
+            )?),
+            None,
+        ));
     }
     let utf16 = if bytes.starts_with(b"\xFF\xFE") {
         Some((UTF_16LE, 2))
@@ -153,7 +160,10 @@ fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<String>), XmlError> {
         return Ok((decode_with(encoding, &bytes[skip..])?, None));
     }
     let Some(label) = declared_encoding(bytes) else {
-        return Ok((Cow::Borrowed(utf8(bytes, None)?), None));
+        return Ok((
+            Cow::Borrowed(utf8(bytes, 0, "and it declares no other encoding")?),
+            None,
+        ));
     };
     let label = label.trim();
     let lower = label.to_ascii_lowercase();
@@ -178,13 +188,14 @@ fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<String>), XmlError> {
         )));
     };
     if encoding == encoding_rs::UTF_8 {
-        return Ok((Cow::Borrowed(utf8(bytes, Some(label))?), None));
+        let why = format!("though it declares encoding \"{label}\"");
+        return Ok((Cow::Borrowed(utf8(bytes, 0, &why)?), None));
     }
     if encoding == UTF_16LE || encoding == UTF_16BE {
         // The declaration was readable as single bytes and there is no byte-order mark: the
         // file is not UTF-16, whatever it says. Tools that write `encoding="utf-16"` into a
         // UTF-8 file exist; read it as UTF-8 if it is valid UTF-8.
-        let text = utf8(bytes, None)?;
+        let text = utf8(bytes, 0, "and it has no byte-order mark")?;
         return Ok((
             Cow::Borrowed(text),
             Some(format!(
@@ -226,14 +237,13 @@ fn decode_with<'a>(
     }
 }
 
-fn utf8<'a>(bytes: &'a [u8], declared: Option<&str>) -> Result<&'a str, XmlError> {
+/// `why`: the clause saying why the bytes had to be UTF-8. Positions are in the file, after
+/// any byte-order mark (`bom` bytes long, not a column).
+fn utf8<'a>(bytes: &'a [u8], bom: usize, why: &str) -> Result<&'a str, XmlError> {
     std::str::from_utf8(bytes).map_err(|e| {
-        let pos = e.valid_up_to();
-        let (line, column) = line_col(&bytes[..pos]);
-        let why = match declared {
-            Some(label) => format!("though it declares encoding \"{label}\""),
-            None => "and it declares no other encoding".to_string(),
-        };
+        let valid = e.valid_up_to();
+        let (line, column) = line_col(&bytes[..valid]);
+        let pos = valid + bom;
         XmlError::Encoding(format!(
             "not valid UTF-8 at line {line}, column {column} (byte {pos}), {why}: re-save the file \
              as UTF-8, or declare its real encoding (e.g. <?xml version=\"1.0\" encoding=\"windows-1252\"?>)"

@@ -280,6 +280,15 @@ fn invalid_utf8_is_located() {
             "though it declares encoding \"UTF-8\"",
         ],
     );
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(bytes);
+    assert_contains(
+        &parse_err(&bom),
+        &[
+            "not valid UTF-8 at line 3, column 14 (byte 40)",
+            "though it starts with a UTF-8 byte-order mark",
+        ],
+    );
 }
 
 /// `<name>` of the only object of an annotation written in `encoding` (declared in
