@@ -119,29 +119,51 @@ impl Engine {
     /// Processes `entries` on `jobs` threads and calls `sink` with each outcome in input order.
     /// `progress` is called with the number of images done so far. Stops at the first error the
     /// sink returns.
-    pub fn run<E>(
+    ///
+    /// Images go through the pool in chunks of [`CHUNK`]; while the pool works on chunk k, the
+    /// sink consumes chunk k-1 (a `rayon::join`), so writing and aggregating overlap the reading
+    /// and matching, and at most two chunks of results exist at any time.
+    pub fn run<E: Send>(
         &self,
         entries: &[ImageEntry],
         jobs: usize,
-        mut progress: impl FnMut(usize),
-        mut sink: impl FnMut(Outcome) -> Result<(), E>,
+        mut progress: impl FnMut(usize) + Send,
+        mut sink: impl FnMut(Outcome) -> Result<(), E> + Send,
     ) -> Result<(), E> {
         let pool = thread_pool(jobs);
-        let mut done = 0;
-        for chunk in entries.chunks(CHUNK) {
-            let outcomes: Vec<Outcome> = pool.install(|| {
-                chunk
-                    .par_iter()
-                    .map_init(Matcher::new, |m, e| self.process(e, m))
-                    .collect()
-            });
-            done += chunk.len();
-            for o in outcomes {
-                sink(o)?;
+        pool.install(|| {
+            let mut chunks = entries.chunks(CHUNK);
+            let mut pending: Option<Vec<Outcome>> = None;
+            let mut done = 0;
+            loop {
+                let next = chunks.next();
+                let (computed, consumed) = rayon::join(
+                    || {
+                        next.map(|chunk| {
+                            chunk
+                                .par_iter()
+                                .map_init(Matcher::new, |m, e| self.process(e, m))
+                                .collect::<Vec<Outcome>>()
+                        })
+                    },
+                    || -> Result<(), E> {
+                        if let Some(outcomes) = pending.take() {
+                            done += outcomes.len();
+                            for o in outcomes {
+                                sink(o)?;
+                            }
+                            progress(done);
+                        }
+                        Ok(())
+                    },
+                );
+                consumed?;
+                match computed {
+                    Some(outcomes) => pending = Some(outcomes),
+                    None => return Ok(()),
+                }
             }
-            progress(done);
-        }
-        Ok(())
+        })
     }
 }
 

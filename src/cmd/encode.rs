@@ -308,7 +308,7 @@ pub fn encode(
     let np = engine.priors.len();
     let priors_npy = priors_npy_bytes(&engine.priors);
     let mut files: Vec<String> = Vec::new();
-    let mut sink: Box<dyn TargetSink> = match args.format {
+    let mut sink: Box<dyn TargetSink + Send> = match args.format {
         TargetFormat::Npy => {
             std::fs::write(out.staged(PRIORS_NPY), &priors_npy)
                 .with_context(|| format!("writing {PRIORS_NPY}"))?;
