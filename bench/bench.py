@@ -37,18 +37,28 @@ def dataset(name, images, crowd=0):
 
 
 def run_once(cmd, shell=False):
-    """Wall seconds and peak RSS (MB) of one run; None when the command fails."""
+    """Wall seconds and peak RSS (MB) of one run; None when the command fails.
+
+    Peak RSS comes from /usr/bin/time (%M): the rusage of a child forked from Python would
+    include Python's own high-water mark from before the exec."""
+    rss_file = tempfile.NamedTemporaryFile(prefix="ssd-bench-rss-", delete=False).name
+    if shell:
+        full = ["/usr/bin/time", "-f", "%M", "-o", rss_file, "bash", "-c", cmd]
+    else:
+        full = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + cmd
     t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.run(full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - t0
-    err = p.stderr.read().decode(errors="replace")
-    p.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 2):
-        print(f"  failed ({code}): {' '.join(cmd) if not shell else cmd}\n  {err.strip()[:300]}", file=sys.stderr)
+    try:
+        rss_kb = float(open(rss_file).read().split()[-1])
+    except (OSError, ValueError, IndexError):
+        rss_kb = float("nan")
+    os.unlink(rss_file)
+    if p.returncode not in (0, 2):
+        shown = cmd if shell else " ".join(cmd)
+        print(f"  failed ({p.returncode}): {shown}\n  {p.stderr.decode(errors='replace').strip()[:300]}", file=sys.stderr)
         return None
-    return wall, usage.ru_maxrss / 1024.0
+    return wall, rss_kb / 1024.0
 
 
 def measure(cmd, repeat, shell=False, before=None):
