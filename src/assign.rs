@@ -17,7 +17,7 @@
 //! skipped prior could be positive or the GT's best, so the result is identical to the dense
 //! computation.
 
-use crate::geometry::{iou_with_areas, Corners};
+use crate::geometry::{iou_run, iou_with_areas, Corners};
 use crate::priors::PriorSet;
 
 /// How GTs that share a best prior are resolved.
@@ -127,6 +127,8 @@ pub struct Matcher {
     best_gt: Vec<u32>,
     touched: Vec<u32>,
     is_touched: Vec<bool>,
+    /// IoUs of the current run of candidates.
+    ious: Vec<f32>,
 }
 
 impl Matcher {
@@ -146,6 +148,7 @@ impl Matcher {
             self.best_iou = vec![0.0; np];
             self.best_gt = vec![0; np];
             self.is_touched = vec![false; np];
+            self.ious = vec![0.0; np];
         }
         let corners = priors.corners();
         let areas = priors.areas();
@@ -162,19 +165,41 @@ impl Matcher {
             let area_gt = gt.corners.area();
             let mut best = (0u32, 0.0f32);
             let floor = |best: f32| if best < threshold { best } else { threshold };
-            priors.for_each_candidate_pruned(&gt.corners, area_gt, floor(0.0), |p| {
-                let iou = iou_with_areas(&gt.corners, area_gt, &corners[p], areas[p]);
-                if iou > best.1 || (iou == best.1 && iou > 0.0 && (p as u32) < best.0) {
-                    best = (p as u32, iou);
-                }
-                if iou > 0.0 && iou >= threshold {
-                    if !self.is_touched[p] {
-                        self.is_touched[p] = true;
-                        self.touched.push(p as u32);
+            priors.for_each_candidate_pruned(&gt.corners, area_gt, floor(0.0), |run| {
+                let ious = &mut self.ious[..run.len()];
+                iou_run(
+                    &gt.corners,
+                    area_gt,
+                    &corners[run.clone()],
+                    &areas[run.clone()],
+                    ious,
+                );
+                // The run's maximum first (one branch-free pass): most runs neither beat
+                // the GT's best nor reach the threshold, and then need no per-prior scan.
+                let run_max = ious.iter().fold(0.0f32, |m, &v| m.max(v));
+                if run_max > 0.0 && run_max >= best.1 {
+                    let k = ious
+                        .iter()
+                        .position(|&v| v == run_max)
+                        .expect("max is present");
+                    let p = (run.start + k) as u32;
+                    if run_max > best.1 || p < best.0 {
+                        best = (p, run_max);
                     }
-                    if iou > self.best_iou[p] {
-                        self.best_iou[p] = iou;
-                        self.best_gt[p] = j as u32;
+                }
+                if run_max < threshold {
+                    return floor(best.1);
+                }
+                for (p, &iou) in run.zip(ious.iter()) {
+                    if iou >= threshold && iou > 0.0 {
+                        if !self.is_touched[p] {
+                            self.is_touched[p] = true;
+                            self.touched.push(p as u32);
+                        }
+                        if iou > self.best_iou[p] {
+                            self.best_iou[p] = iou;
+                            self.best_gt[p] = j as u32;
+                        }
                     }
                 }
                 floor(best.1)

@@ -188,14 +188,14 @@ impl PriorSet {
     #[inline]
     pub fn for_each_candidate(&self, b: &Corners, mut f: impl FnMut(usize)) {
         for block in &self.blocks {
-            block.for_each_candidate(b, &mut f);
+            block.for_each_candidate_run(b, &mut |run| run.for_each(&mut f));
         }
     }
 
     /// Like [`PriorSet::for_each_candidate`], but also skips every block whose priors cannot
     /// reach an IoU of `floor` with `b` (area `area_b`, computed as [`Corners::area`]), and
     /// visits blocks from the most to the least promising, so that a good prior is found early
-    /// and raises the floor. `f(p)` returns the floor from then on.
+    /// and raises the floor.
     ///
     /// The bound: a prior of area `a` has IoU at most `min(a, area_b) / max(a, area_b)` with
     /// `b` (the intersection is at most the smaller area, the union at least the larger), plus
@@ -205,19 +205,22 @@ impl PriorSet {
     /// the strict maximum passes `floor = min(t, best so far)`. Within a block, candidates come
     /// in increasing index order; across blocks they do not, so a caller breaking ties by the
     /// lowest index must compare indices.
+    ///
+    /// Candidates come as runs of consecutive indices, `f(first..last)`, so that the caller can
+    /// compute a run's IoUs in one vectorisable loop; `f` returns the floor from then on.
     #[inline]
     pub fn for_each_candidate_pruned(
         &self,
         b: &Corners,
         area_b: f32,
         mut floor: f32,
-        mut f: impl FnMut(usize) -> f32,
+        mut f: impl FnMut(std::ops::Range<usize>) -> f32,
     ) {
         if self.blocks.len() > 64 {
             // Too many blocks for the bitmask: plain index order, still pruned.
             for (block, &(lo, hi)) in self.blocks.iter().zip(&self.block_areas) {
                 if iou_bound(area_b, lo, hi) >= floor {
-                    block.for_each_candidate(b, &mut |p| floor = f(p));
+                    block.for_each_candidate_run(b, &mut |run| floor = f(run));
                 }
             }
             return;
@@ -239,7 +242,7 @@ impl PriorSet {
                 return; // every remaining block is bounded lower still
             }
             visited |= 1 << k;
-            self.blocks[k].for_each_candidate(b, &mut |p| floor = f(p));
+            self.blocks[k].for_each_candidate_run(b, &mut |run| floor = f(run));
         }
     }
 }
@@ -275,12 +278,12 @@ impl PriorBlock {
         }
     }
 
-    /// Calls `f(index)` for every prior of the block that may intersect `b`, in increasing
-    /// index order.
+    /// Calls `f(first..last)` for every run of consecutive priors of the block that may
+    /// intersect `b`, in increasing index order.
     #[inline]
-    fn for_each_candidate(&self, b: &Corners, f: &mut impl FnMut(usize)) {
+    fn for_each_candidate_run(&self, b: &Corners, f: &mut impl FnMut(std::ops::Range<usize>)) {
         match self {
-            PriorBlock::Dense { start, len } => (*start..start + len).for_each(f),
+            PriorBlock::Dense { start, len } => f(*start..start + len),
             PriorBlock::Grid {
                 start,
                 cols,
@@ -299,10 +302,15 @@ impl PriorBlock {
                 if c0 >= c1 || r0 >= r1 {
                     return;
                 }
+                if c0 == 0 && c1 == *cols {
+                    // Whole rows: one run.
+                    f(start + r0 * cols * per_cell..start + r1 * cols * per_cell);
+                    return;
+                }
                 for r in r0..r1 {
                     let first = start + (r * cols + c0) * per_cell;
                     let last = start + (r * cols + c1) * per_cell;
-                    (first..last).for_each(&mut *f);
+                    f(first..last);
                 }
             }
         }
