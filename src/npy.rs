@@ -48,23 +48,29 @@ impl Dtype {
     }
 }
 
-/// The NPY header for a C-order array, padded so that the data starts on a 64-byte boundary.
-pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
+/// The Python dict of an NPY header for a little-endian C-order array.
+pub fn header_dict(dtype: Dtype, shape: &[u64]) -> String {
     let shape_txt = match shape {
         [n] => format!("({n},)"),
         _ => format!(
             "({})",
             shape
                 .iter()
-                .map(|d| d.to_string())
+                .map(u64::to_string)
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
     };
-    let dict = format!(
+    format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_txt}, }}",
         dtype.descr()
-    );
+    )
+}
+
+/// The NPY header for a C-order array, padded so that the data starts on a 64-byte boundary.
+pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let dict = header_dict(dtype, &shape);
     let unpadded = 10 + dict.len() + 1;
     let total = unpadded.div_ceil(64) * 64;
     let mut h = Vec::with_capacity(total);

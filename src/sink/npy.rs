@@ -12,26 +12,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use crate::npy::Dtype;
-
-/// The Python dict of an NPY header.
-fn header_dict(dtype: Dtype, shape: &[u64]) -> String {
-    let shape_txt = match shape {
-        [n] => format!("({n},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    format!(
-        "{{'descr': '{}', 'fortran_order': False, 'shape': {shape_txt}, }}",
-        dtype.descr()
-    )
-}
+use crate::npy::{header_dict, Dtype};
 
 /// Total header length (magic to newline, a multiple of 64) that fits `shape` with any first
 /// dimension.
