@@ -90,7 +90,9 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         None => None,
     };
     // Listing and label map are resolved once; each configuration only swaps the priors.
-    let setup = args.dataset.resolve(&args.matching, prior_sets[0].clone())?;
+    let setup = args
+        .dataset
+        .resolve(&args.matching, prior_sets[0].clone())?;
     for (k, priors) in prior_sets.iter().enumerate() {
         let engine = &crate::pipeline::Engine {
             priors: priors.clone(),

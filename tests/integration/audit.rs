@@ -287,7 +287,14 @@ fn comparison_carries_each_configuration_in_full() {
         return;
     }
     let set = "../shared/golden/voc2012-sample";
-    let both = json_report(&["audit", set, "--priors", "tiny-detector", "--priors", "ssd300"]);
+    let both = json_report(&[
+        "audit",
+        set,
+        "--priors",
+        "tiny-detector",
+        "--priors",
+        "ssd300",
+    ]);
     let configs = both["configurations"].as_array().unwrap();
     assert_eq!(configs.len(), 2);
     for (k, preset) in ["tiny-detector", "ssd300"].iter().enumerate() {
@@ -299,7 +306,15 @@ fn comparison_carries_each_configuration_in_full() {
     // ssd300's finer maps cover more of the sample's objects at 0.5 than Tiny-Detector's 7x7.
     let cov = |c: &Value| c["coverage_at_threshold"]["rate"].as_f64().unwrap();
     assert!(cov(&configs[1]) > cov(&configs[0]));
-    let o = ssd_assign(&["audit", set, "-q", "--priors", "tiny-detector", "--priors", "ssd300"]);
+    let o = ssd_assign(&[
+        "audit",
+        set,
+        "-q",
+        "--priors",
+        "tiny-detector",
+        "--priors",
+        "ssd300",
+    ]);
     let text = stdout(&o);
     assert!(text.contains("Comparison") && text.contains("ssd300 (8732)"));
     assert_snapshot("audit-compare-voc2012-sample.txt", &text);
