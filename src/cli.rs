@@ -224,6 +224,7 @@ impl DatasetArgs {
                 },
                 params,
                 coder: BoxCoder::new(variances),
+                check_images: false,
             },
             jobs: self.jobs,
             quiet: self.quiet,

@@ -13,6 +13,7 @@ use crate::assign::{GtBox, ImageMatch, MatchParams, Matcher};
 use crate::encode::BoxCoder;
 use crate::priors::PriorSet;
 use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
+use crate::voc::images::{check_image, ImageCheck};
 use crate::voc::{self, Annotation, LabelMap, ReadOptions};
 
 /// Images processed together before their results go to the sink, in order.
@@ -26,6 +27,8 @@ pub struct Engine {
     pub read: ReadOptions,
     pub params: MatchParams,
     pub coder: BoxCoder,
+    /// Also read each image's header and compare it with the annotation (`--check-images`).
+    pub check_images: bool,
 }
 
 /// One image, read and matched.
@@ -35,6 +38,8 @@ pub struct ImageResult {
     pub xml: PathBuf,
     pub annotation: Annotation,
     pub matching: ImageMatch,
+    /// What `--check-images` found (None when not asked).
+    pub image_check: Option<ImageCheck>,
 }
 
 /// An annotation file that could not be used at all.
@@ -108,11 +113,13 @@ impl Engine {
             })
             .collect();
         let matching = matcher.match_image(&self.priors, &gts, &self.params);
+        let image_check = self.check_images.then(|| check_image(entry, &annotation));
         Ok(ImageResult {
             id: entry.id.clone(),
             xml: entry.xml.clone(),
             annotation,
             matching,
+            image_check,
         })
     }
 

@@ -42,6 +42,12 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub worst: usize,
 
+    /// Also read every image's header (pixels are not decoded) and report missing or unreadable
+    /// images, formats that do not match the extension, and `<size>` disagreeing with the real
+    /// size (swapped width and height: EXIF rotation).
+    #[arg(long)]
+    pub check_images: bool,
+
     /// Exit with status 3 when coverage at the matching threshold (share of GTs whose best IoU
     /// reaches it) is below X (a fraction, e.g. 0.9), for CI gates.
     #[arg(long, value_name = "X")]
@@ -96,6 +102,8 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
     for (k, priors) in prior_sets.iter().enumerate() {
         let engine = &crate::pipeline::Engine {
             priors: priors.clone(),
+            // Images are checked once, with the first configuration.
+            check_images: args.check_images && k == 0,
             ..setup.engine.clone()
         };
         let first = k == 0;

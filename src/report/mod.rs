@@ -89,6 +89,7 @@ pub struct InvalidObject {
     pub path: String,
     pub object_index: usize,
     pub line: usize,
+    pub column: usize,
     pub class: Option<String>,
     pub reason: String,
 }
@@ -123,13 +124,33 @@ pub struct DatasetSummary {
     pub skipped_invalid: Vec<InvalidObject>,
     pub files_rejected: Vec<FileProblem>,
     pub warnings: Vec<FileProblem>,
+    /// Images whose header was read (`--check-images`; 0 when not asked).
+    pub images_checked: u64,
+    /// What `--check-images` found, in dataset order.
+    pub image_findings: Vec<ImageProblem>,
+}
+
+/// One `--check-images` finding, by annotation file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImageProblem {
+    /// The annotation file.
+    pub path: String,
+    /// `missing_image`, `unreadable_image`, `format_mismatch`, `size_swapped`, `size_mismatch`.
+    pub kind: &'static str,
+    pub message: String,
 }
 
 impl DatasetSummary {
-    /// Objects and files rejected (not counting unknown classes, which the label map filters
-    /// on purpose, nor warnings).
+    /// Objects, files and images rejected (not counting unknown classes, which the label map
+    /// filters on purpose, warnings, nor images whose bytes are another format than their
+    /// extension says, which loaders that sniff the content read fine).
     pub fn rejected(&self) -> u64 {
-        self.skipped_invalid.len() as u64 + self.files_rejected.len() as u64
+        let images = self
+            .image_findings
+            .iter()
+            .filter(|f| f.kind != "format_mismatch")
+            .count();
+        (self.skipped_invalid.len() + self.files_rejected.len() + images) as u64
     }
 }
 
@@ -148,6 +169,12 @@ impl DatasetTally {
             t.summary.files_rejected.push(FileProblem {
                 path: p.path.display().to_string(),
                 message: p.message.clone(),
+            });
+        }
+        for w in &listing.warnings {
+            t.summary.warnings.push(FileProblem {
+                path: w.path.display().to_string(),
+                message: w.message.clone(),
             });
         }
         t
@@ -194,6 +221,7 @@ impl DatasetTally {
                     path: path.clone(),
                     object_index: k.index_in_file,
                     line: k.line,
+                    column: k.column,
                     class: k.name.clone(),
                     reason: why.clone(),
                 }),
@@ -204,6 +232,16 @@ impl DatasetTally {
                 path: path.clone(),
                 message: w.clone(),
             });
+        }
+        if let Some(check) = &r.image_check {
+            s.images_checked += 1;
+            for f in &check.findings {
+                s.image_findings.push(ImageProblem {
+                    path: path.clone(),
+                    kind: f.kind(),
+                    message: f.to_string(),
+                });
+            }
         }
     }
 

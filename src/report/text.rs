@@ -140,9 +140,10 @@ fn render_dataset(d: &DatasetSummary, out: &mut String) {
         for o in &d.skipped_invalid {
             let _ = writeln!(
                 out,
-                "  {}:{}: object {} ({}): {}",
+                "  {}:{}:{}: object {} ({}): {}",
                 o.path,
                 o.line,
+                o.column,
                 o.object_index,
                 o.class.as_deref().unwrap_or("no name"),
                 o.reason
@@ -152,6 +153,17 @@ fn render_dataset(d: &DatasetSummary, out: &mut String) {
     if !d.files_rejected.is_empty() {
         out.push_str("\nFiles rejected\n");
         for f in &d.files_rejected {
+            let _ = writeln!(out, "  {}: {}", f.path, f.message);
+        }
+    }
+    if d.images_checked > 0 {
+        let _ = writeln!(
+            out,
+            "\nImage checks: {} images' headers read, {} findings",
+            d.images_checked,
+            d.image_findings.len()
+        );
+        for f in &d.image_findings {
             let _ = writeln!(out, "  {}: {}", f.path, f.message);
         }
     }

@@ -319,3 +319,87 @@ fn comparison_carries_each_configuration_in_full() {
     assert!(text.contains("Comparison") && text.contains("ssd300 (8732)"));
     assert_snapshot("audit-compare-voc2012-sample.txt", &text);
 }
+
+#[test]
+fn check_images_reports_missing_mismatched_and_swapped_images() {
+    // fixtures/voc-mini ships one image (000008.png); the other seven are missing: rejected.
+    let r = json_report(&["audit", "fixtures/voc-mini", "--check-images"]);
+    let d = &r["dataset"];
+    assert_eq!(d["images_checked"], 8);
+    let kinds: Vec<&str> = d["image_findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["missing_image"; 7]);
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--check-images"]);
+    assert_eq!(o.status.code(), Some(2), "missing images are rejections");
+    // Without the flag nothing is read and the exit status stays 0.
+    assert_eq!(
+        json_report(&["audit", "fixtures/voc-mini"])["dataset"]["images_checked"],
+        0
+    );
+
+    // <size> with width and height swapped against the real 320x240 PNG.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("Annotations")).unwrap();
+    std::fs::create_dir_all(dir.path().join("JPEGImages")).unwrap();
+    std::fs::copy(
+        repo().join("fixtures/voc-mini/JPEGImages/000008.png"),
+        dir.path().join("JPEGImages/a.png"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("Annotations/a.xml"),
+        "<annotation><filename>a.png</filename><size><width>240</width><height>320</height></size>\
+         <object><name>cat</name><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>100</xmax><ymax>100</ymax></bndbox></object></annotation>",
+    )
+    .unwrap();
+    let path = dir.path().to_str().unwrap();
+    let r = json_report(&["audit", path, "--check-images"]);
+    let f = &r["dataset"]["image_findings"][0];
+    assert_eq!(f["kind"], "size_swapped");
+    assert!(f["message"].as_str().unwrap().contains("320x240"), "{f}");
+    assert_eq!(
+        ssd_assign(&["audit", path, "-q", "--check-images"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn check_images_on_labelimg_quirks_finds_png_named_jpg() {
+    let Some(shared) = shared() else { return };
+    let dir = shared.join("data/quirks/labelimg-size0");
+    let dir = dir.to_str().unwrap();
+    let r = json_report(&["audit", dir, "--check-images", "--classes", "auto"]);
+    let findings = r["dataset"]["image_findings"].as_array().unwrap();
+    let got: Vec<(String, &str)> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                f["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("apple_1.xml".to_string(), "format_mismatch"),
+            ("orange_1.xml".to_string(), "format_mismatch")
+        ]
+    );
+    // A format mismatch is a warning, not a rejection; the size-0 files were sized from the images.
+    assert_eq!(r["dataset"]["sizes_from_image"], 2);
+    let o = ssd_assign(&["audit", dir, "-q", "--check-images", "--classes", "auto"]);
+    assert_eq!(o.status.code(), Some(0));
+}

@@ -46,6 +46,7 @@ pub fn engine(priors: PriorSet, params: MatchParams) -> Engine {
         read: ReadOptions::default(),
         params,
         coder: BoxCoder::default(),
+        check_images: false,
     }
 }
 
