@@ -59,9 +59,6 @@ pub type Outcome = Result<ImageResult, FileError>;
 /// file grows meanwhile. The error is the message users read, without the path.
 pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation, String> {
     use std::io::Read;
-    if let Some(problem) = voc::dataset::annotation_file_problem(path) {
-        return Err(problem);
-    }
     let cannot_read = |e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
             format!("cannot be read: {e}: give the user running ssd-assign read permission")
@@ -69,16 +66,48 @@ pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation, String> {
             format!("cannot be read: {e}")
         }
     };
-    let file = std::fs::File::open(path).map_err(cannot_read)?;
-    let len = file.metadata().map_err(cannot_read)?.len();
+    // Opened without blocking (a FIFO named *.xml would otherwise wait forever), then checked
+    // through the open descriptor: one open and one fstat per file. The listing's nicer
+    // explanations (looping link, directory...) are asked for only when something is wrong.
+    let file = open_nonblocking(path).map_err(|e| {
+        voc::dataset::annotation_file_problem(path).unwrap_or_else(|| cannot_read(e))
+    })?;
+    let meta = file.metadata().map_err(cannot_read)?;
+    if !meta.is_file() {
+        return Err(voc::dataset::annotation_file_problem(path)
+            .unwrap_or_else(|| "is not a regular file: not read".into()));
+    }
+    let len = meta.len();
     if len > voc::xml::MAX_FILE_BYTES {
         return Err(voc::XmlError::TooLarge(len).to_string());
     }
+    // The file as it was when looked at: `len` bytes (one read call), even if it grows. A size
+    // of 0 may be a file system that does not know sizes (/proc, some FUSE mounts): read then
+    // until the end, within the limit.
+    let limit = if len == 0 {
+        voc::xml::MAX_FILE_BYTES + 1
+    } else {
+        len
+    };
     let mut bytes = Vec::with_capacity(len as usize);
-    file.take(voc::xml::MAX_FILE_BYTES + 1)
+    file.take(limit)
         .read_to_end(&mut bytes)
         .map_err(cannot_read)?;
+    if bytes.len() as u64 > voc::xml::MAX_FILE_BYTES {
+        return Err(voc::XmlError::TooLarge(bytes.len() as u64).to_string());
+    }
     voc::parse_annotation(&bytes).map_err(|e| e.to_string())
+}
+
+fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 impl Engine {

@@ -267,12 +267,17 @@ fn list_xml_files(
     image_dirs: &Arc<Vec<PathBuf>>,
     out: &mut Listing,
 ) -> Result<(), String> {
-    for p in read_dir_sorted(dir)? {
+    for (p, file_type) in read_dir_sorted_typed(dir)? {
         let is_xml = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"));
         if !is_xml {
             continue;
         }
-        match annotation_file_problem(&p) {
+        // A regular file needs no further look; links and the rest are checked.
+        let problem = match file_type {
+            Some(t) if t.is_file() => None,
+            _ => annotation_file_problem(&p),
+        };
+        match problem {
             Some(message) => out.problems.push(ListingProblem { path: p, message }),
             None => {
                 if p.file_name().and_then(|n| n.to_str()).is_none() {
@@ -337,13 +342,22 @@ fn os_bytes(p: &Path) -> &[u8] {
 
 /// Entries of a folder sorted bytewise by name.
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    Ok(read_dir_sorted_typed(dir)?
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect())
+}
+
+/// Like [`read_dir_sorted`], with each entry's type as the directory listing gives it (no
+/// `stat` per file on the usual file systems).
+fn read_dir_sorted_typed(dir: &Path) -> Result<Vec<(PathBuf, Option<std::fs::FileType>)>, String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut v = Vec::new();
     for e in rd {
         let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
-        v.push(e.path());
+        v.push((e.path(), e.file_type().ok()));
     }
-    v.sort_by(|a, b| os_bytes(a).cmp(os_bytes(b)));
+    v.sort_by(|a, b| os_bytes(&a.0).cmp(os_bytes(&b.0)));
     Ok(v)
 }
 
