@@ -347,17 +347,21 @@ pub fn resolve(
         }
         let outside = c.x1 < 0.0 || c.y1 < 0.0 || c.x2 > 1.0 || c.y2 > 1.0;
         let wholly = c.x2 <= 0.0 || c.y2 <= 0.0 || c.x1 >= 1.0 || c.y1 >= 1.0;
-        let box_text = format!(
-            "box ({}, {}, {}, {})",
-            pixel[0], pixel[1], pixel[2], pixel[3]
-        );
+        // Formatted only when a message needs it (most boxes need none).
+        let box_text = || {
+            format!(
+                "box ({}, {}, {}, {})",
+                pixel[0], pixel[1], pixel[2], pixel[3]
+            )
+        };
         if opts.clip && outside {
             if wholly {
                 skipped.push(skip(
                     Some(name),
                     Some(pixel),
                     SkipReason::Invalid(format!(
-                        "{box_text} lies wholly outside the {width}x{height} image, so --clip leaves nothing of it"
+                        "{} lies wholly outside the {width}x{height} image, so --clip leaves nothing of it",
+                        box_text()
                     )),
                 ));
                 continue;
@@ -393,17 +397,20 @@ pub fn resolve(
             };
             warnings.push(if opts.clip {
                 format!(
-                    "{locator}: {box_text} extends outside the {width}x{height} image; clamped to it (--clip){zero_based_hint}"
+                    "{locator}: {} extends outside the {width}x{height} image; clamped to it (--clip){zero_based_hint}",
+                    box_text()
                 )
             } else if wholly {
                 format!(
-                    "{locator}: {box_text} lies wholly outside the {width}x{height} image; kept unclipped as \
-                     the reference does: fix the box (--clip would drop it){zero_based_hint}"
+                    "{locator}: {} lies wholly outside the {width}x{height} image; kept unclipped as \
+                     the reference does: fix the box (--clip would drop it){zero_based_hint}",
+                    box_text()
                 )
             } else {
                 format!(
-                    "{locator}: {box_text} extends outside the {width}x{height} image; kept unclipped as \
-                     the reference does (--clip clamps it){zero_based_hint}"
+                    "{locator}: {} extends outside the {width}x{height} image; kept unclipped as \
+                     the reference does (--clip clamps it){zero_based_hint}",
+                    box_text()
                 )
             });
         }
