@@ -344,12 +344,51 @@ impl Locator<'_> {
     }
 }
 
-fn lower_name(name: &str) -> String {
+/// The elements the reader cares about, recognised by local name in any letter case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Annotation,
+    Filename,
+    Size,
+    Object,
+    Width,
+    Height,
+    Name,
+    Difficult,
+    Truncated,
+    BndBox,
+    XMin,
+    YMin,
+    XMax,
+    YMax,
+    Other,
+}
+
+/// The [`Tag`] of an element name (namespace prefix ignored), without allocating.
+fn tag_of(name: &str) -> Tag {
     let local = match name.rfind(':') {
         Some(i) => &name[i + 1..],
         None => name,
     };
-    local.to_ascii_lowercase()
+    const TAGS: [(&str, Tag); 14] = [
+        ("annotation", Tag::Annotation),
+        ("filename", Tag::Filename),
+        ("size", Tag::Size),
+        ("object", Tag::Object),
+        ("width", Tag::Width),
+        ("height", Tag::Height),
+        ("name", Tag::Name),
+        ("difficult", Tag::Difficult),
+        ("truncated", Tag::Truncated),
+        ("bndbox", Tag::BndBox),
+        ("xmin", Tag::XMin),
+        ("ymin", Tag::YMin),
+        ("xmax", Tag::XMax),
+        ("ymax", Tag::YMax),
+    ];
+    TAGS.iter()
+        .find(|(t, _)| t.len() == local.len() && t.eq_ignore_ascii_case(local))
+        .map_or(Tag::Other, |&(_, tag)| tag)
 }
 
 /// Collects warnings, keeping the first [`MAX_WARNINGS`] and counting the rest.
@@ -466,7 +505,7 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                         ),
                     ));
                 }
-                let name = lower_name(e.name().as_ref());
+                let tag = tag_of(e.name().as_ref());
                 let ctx = match stack.last().map(|o| o.ctx) {
                     None => {
                         if seen_root {
@@ -477,18 +516,18 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                             ));
                         }
                         seen_root = true;
-                        if name != "annotation" {
+                        if tag != Tag::Annotation {
                             return Err(XmlError::NotAnnotation(e.name().as_ref().to_string()));
                         }
                         Ctx::Annotation
                     }
-                    Some(Ctx::Annotation) => match name.as_str() {
-                        "filename" => Ctx::Field(Field::Filename),
-                        "size" => {
+                    Some(Ctx::Annotation) => match tag {
+                        Tag::Filename => Ctx::Field(Field::Filename),
+                        Tag::Size => {
                             out.has_size = true;
                             Ctx::Size
                         }
-                        "object" => {
+                        Tag::Object => {
                             let (line, column) = loc.at(start);
                             out.objects.push(RawObject {
                                 line,
@@ -499,16 +538,16 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                         }
                         _ => Ctx::Ignored,
                     },
-                    Some(Ctx::Size) => match name.as_str() {
-                        "width" => Ctx::Field(Field::Width),
-                        "height" => Ctx::Field(Field::Height),
+                    Some(Ctx::Size) => match tag {
+                        Tag::Width => Ctx::Field(Field::Width),
+                        Tag::Height => Ctx::Field(Field::Height),
                         _ => Ctx::Ignored,
                     },
-                    Some(Ctx::Object) => match name.as_str() {
-                        "name" => Ctx::Field(Field::Name),
-                        "difficult" => Ctx::Field(Field::Difficult),
-                        "truncated" => Ctx::Field(Field::Truncated),
-                        "bndbox" => match out.objects.last_mut() {
+                    Some(Ctx::Object) => match tag {
+                        Tag::Name => Ctx::Field(Field::Name),
+                        Tag::Difficult => Ctx::Field(Field::Difficult),
+                        Tag::Truncated => Ctx::Field(Field::Truncated),
+                        Tag::BndBox => match out.objects.last_mut() {
                             Some(obj) if obj.has_bndbox => {
                                 let (line, _) = loc.at(start);
                                 warnings.push(format!(
@@ -525,11 +564,11 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
                         },
                         _ => Ctx::Ignored,
                     },
-                    Some(Ctx::BndBox) => match name.as_str() {
-                        "xmin" => Ctx::Field(Field::Coord(0)),
-                        "ymin" => Ctx::Field(Field::Coord(1)),
-                        "xmax" => Ctx::Field(Field::Coord(2)),
-                        "ymax" => Ctx::Field(Field::Coord(3)),
+                    Some(Ctx::BndBox) => match tag {
+                        Tag::XMin => Ctx::Field(Field::Coord(0)),
+                        Tag::YMin => Ctx::Field(Field::Coord(1)),
+                        Tag::XMax => Ctx::Field(Field::Coord(2)),
+                        Tag::YMax => Ctx::Field(Field::Coord(3)),
                         _ => Ctx::Ignored,
                     },
                     Some(Ctx::Field(_)) | Some(Ctx::Ignored) => Ctx::Ignored,
