@@ -42,6 +42,10 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub worst: usize,
 
+    /// At most N unmatched ground truths listed after the worst cases (`--gt-csv` lists all).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_unmatched: usize,
+
     /// Also read every image's header (pixels are not decoded) and report missing or unreadable
     /// images, formats that do not match the extension, and `<size>` disagreeing with the real
     /// size (swapped width and height: EXIF rotation).
@@ -139,7 +143,7 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         if let Some(ds) = ds {
             dataset = Some(ds.finish(engine));
         }
-        configurations.push(tally.finish(engine, args.worst));
+        configurations.push(tally.finish(engine, args.worst, args.max_unmatched));
     }
     if let Some(w) = gt_writer {
         w.finish()?;

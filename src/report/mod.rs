@@ -385,6 +385,8 @@ pub struct AssignmentReport {
     pub coverage_at_threshold: Rate,
     /// The lowest-best-IoU GTs, then every other unmatched GT.
     pub worst_cases: Vec<WorstCase>,
+    /// Unmatched GTs left out of `worst_cases` by `--max-unmatched` (the GT table lists all).
+    pub unmatched_not_listed: u64,
 }
 
 /// Accumulates the assignment report of one configuration.
@@ -482,9 +484,10 @@ impl AssignmentTally {
         }
     }
 
-    /// Builds the report; `worst` is how many lowest-IoU GTs to list (every unmatched GT is
-    /// listed as well).
-    pub fn finish(self, engine: &Engine, worst: usize) -> AssignmentReport {
+    /// Builds the report; `worst` is how many lowest-IoU GTs to list, followed by the unmatched
+    /// GTs not among them, at most `max_unmatched` of those (a crowded set can have hundreds of
+    /// thousands; the GT table lists every one).
+    pub fn finish(self, engine: &Engine, worst: usize, max_unmatched: usize) -> AssignmentReport {
         let all: Vec<&GtRecord> = self.records.iter().collect();
         let n = all.len() as u64;
         let thr = self.config.threshold;
@@ -608,6 +611,8 @@ impl AssignmentTally {
             .filter(|&k| self.records[k].positives == 0)
             .collect();
         extra.sort_unstable();
+        let unmatched_not_listed = extra.len().saturating_sub(max_unmatched) as u64;
+        extra.truncate(max_unmatched);
         picked.extend(extra);
         let worst_cases = picked
             .into_iter()
@@ -644,6 +649,7 @@ impl AssignmentTally {
             negatives,
             coverage_at_threshold,
             worst_cases,
+            unmatched_not_listed,
             config: self.config,
         }
     }

@@ -373,6 +373,13 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
             ]);
         }
         t.render(out, "  ");
+        if a.unmatched_not_listed > 0 {
+            let _ = writeln!(
+                out,
+                "  ... and {} more unmatched objects (--max-unmatched N lists more; --gt-csv FILE lists every object)",
+                a.unmatched_not_listed
+            );
+        }
     }
 }
 

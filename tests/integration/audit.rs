@@ -403,3 +403,34 @@ fn check_images_on_labelimg_quirks_finds_png_named_jpg() {
     let o = ssd_assign(&["audit", dir, "-q", "--check-images", "--classes", "auto"]);
     assert_eq!(o.status.code(), Some(0));
 }
+
+#[test]
+fn unmatched_listing_is_capped_and_counted() {
+    // voc-mini has 3 unmatched GTs; with --worst 0 they are listed unless capped.
+    let all = json_report(&["audit", "fixtures/voc-mini", "--worst", "0"]);
+    let a = &all["configurations"][0];
+    assert_eq!(a["worst_cases"].as_array().unwrap().len(), 3);
+    assert_eq!(a["unmatched_not_listed"], 0);
+    let capped = json_report(&[
+        "audit",
+        "fixtures/voc-mini",
+        "--worst",
+        "0",
+        "--max-unmatched",
+        "1",
+    ]);
+    let c = &capped["configurations"][0];
+    assert_eq!(c["worst_cases"].as_array().unwrap().len(), 1);
+    assert_eq!(c["unmatched_not_listed"], 2);
+    assert_eq!(c["worst_cases"][0], a["worst_cases"][0]);
+    let o = ssd_assign(&[
+        "audit",
+        "fixtures/voc-mini",
+        "-q",
+        "--worst",
+        "0",
+        "--max-unmatched",
+        "1",
+    ]);
+    assert!(stdout(&o).contains("... and 2 more unmatched objects"));
+}
