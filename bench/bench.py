@@ -75,10 +75,18 @@ def measure(cmd, repeat, shell=False, before=None):
 
 
 def cat_floor(path):
-    """Two parallel `cat` processes reading the annotation files (the syscall floor)."""
+    """Two parallel `cat` processes reading the annotation files (the syscall floor). The two
+    file lists are written once, outside the timing."""
     ann = os.path.join(path, "Annotations")
-    return (f"cd {ann} && ls | sort > /tmp/.ssd-bench-list && split -n l/2 /tmp/.ssd-bench-list /tmp/.ssd-bench-part. "
-            f"&& (xargs cat < /tmp/.ssd-bench-part.aa > /dev/null & xargs cat < /tmp/.ssd-bench-part.ab > /dev/null; wait)")
+    names = sorted(os.listdir(ann))
+    half = len(names) // 2
+    lists = []
+    for k, part in enumerate((names[:half], names[half:])):
+        lst = os.path.join(DATA, f".cat-list-{os.path.basename(path)}-{k}")
+        with open(lst, "w") as f:
+            f.write("\n".join(part) + "\n")
+        lists.append(lst)
+    return f"cd {ann} && (xargs cat < {lists[0]} > /dev/null & xargs cat < {lists[1]} > /dev/null; wait)"
 
 
 def main():

@@ -317,6 +317,7 @@ pub fn encode(
                 "",
                 np,
                 args.label_dtype,
+                Some(setup.listing.entries.len() as u64),
             )?)
         }
         TargetFormat::Npz => Box::new(NpzTargets::create(
@@ -408,7 +409,14 @@ pub fn encode(
         anyhow::bail!("interrupted; no output written");
     }
 
-    files.extend(sink.finish().context("finishing the target files")?);
+    // Checksums already computed while writing (the NPY arrays when every image was read).
+    let mut known_checksums = BTreeMap::new();
+    for (name, checksum) in sink.finish().context("finishing the target files")? {
+        if let Some(c) = checksum {
+            known_checksums.insert(name.clone(), c);
+        }
+        files.push(name);
+    }
     match args.format {
         TargetFormat::Npy => files.push(PRIORS_NPY.into()),
         TargetFormat::Npz => {}
@@ -437,8 +445,12 @@ pub fn encode(
         if interrupted.load(Ordering::Relaxed) {
             anyhow::bail!("interrupted; no output written");
         }
-        let (sha256, bytes) =
-            sha256_file(&out.staged(name)).with_context(|| format!("checksumming {name}"))?;
+        let (sha256, bytes) = match known_checksums.remove(name) {
+            Some(c) => c,
+            None => {
+                sha256_file(&out.staged(name)).with_context(|| format!("checksumming {name}"))?
+            }
+        };
         file_infos.insert(name.clone(), FileInfo { bytes, sha256 });
     }
     let manifest = Manifest {

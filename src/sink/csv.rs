@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, BufWriter};
 use std::path::Path;
 
-use super::{ImageTargets, TargetSink};
+use super::{Finished, ImageTargets, TargetSink};
 use crate::priors::PriorSet;
 
 pub const TARGETS_CSV: &str = "targets.csv";
@@ -65,10 +65,10 @@ impl TargetSink for CsvTargets {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> io::Result<Vec<String>> {
+    fn finish(self: Box<Self>) -> io::Result<Vec<Finished>> {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        Ok(vec![TARGETS_CSV.to_string()])
+        Ok(vec![(TARGETS_CSV.to_string(), None)])
     }
 }
 

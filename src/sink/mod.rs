@@ -131,11 +131,15 @@ pub struct ImageTargets<'a> {
     pub locs: &'a [[f32; 4]],
 }
 
+/// A completed output file: its name, and its (SHA-256 hex, size) when already known.
+pub type Finished = (String, Option<(String, u64)>);
+
 /// A target writer: images arrive in row order.
 pub trait TargetSink {
     fn write_image(&mut self, t: &ImageTargets<'_>) -> io::Result<()>;
-    /// Completes the files; returns their names (relative to the output folder), in order.
-    fn finish(self: Box<Self>) -> io::Result<Vec<String>>;
+    /// Completes the files; returns their names (relative to the output folder), in order, each
+    /// with its SHA-256 and size when they were computed while writing.
+    fn finish(self: Box<Self>) -> io::Result<Vec<Finished>>;
 }
 
 /// SHA-256 of a file, as lower-case hex, and its size.
@@ -155,7 +159,7 @@ pub fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     Ok((hex(&h.finalize()), size))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -12,6 +12,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
+use sha2::{Digest, Sha256};
+
 use crate::npy::{header_dict, Dtype};
 
 /// Total header length (magic to newline, a multiple of 64) that fits `shape` with any first
@@ -39,7 +41,6 @@ pub fn padded_header(dtype: Dtype, shape: &[u64], total: usize) -> Option<Vec<u8
 }
 
 /// Writes a C-order array of shape `(rows, row_shape...)` one row at a time.
-#[derive(Debug)]
 pub struct NpyStreamWriter {
     out: BufWriter<File>,
     dtype: Dtype,
@@ -47,16 +48,42 @@ pub struct NpyStreamWriter {
     row_bytes: usize,
     header_len: usize,
     rows: u64,
+    /// The row count written in the header up front, and the SHA-256 of everything written so
+    /// far: when the final count equals it, the header needs no rewrite and the checksum comes
+    /// for free (no second read of the file).
+    expected: Option<(u64, Sha256)>,
+}
+
+impl std::fmt::Debug for NpyStreamWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NpyStreamWriter")
+            .field("dtype", &self.dtype)
+            .field("row_shape", &self.row_shape)
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NpyStreamWriter {
     /// Creates (truncates) `path` and reserves the header.
     pub fn create(path: &Path, dtype: Dtype, row_shape: &[u64]) -> io::Result<Self> {
+        Self::create_expecting(path, dtype, row_shape, None)
+    }
+
+    /// Like [`create`](Self::create), with the row count expected (every listed image read):
+    /// the header states it from the start and the file's SHA-256 is computed while writing.
+    pub fn create_expecting(
+        path: &Path,
+        dtype: Dtype,
+        row_shape: &[u64],
+        expected_rows: Option<u64>,
+    ) -> io::Result<Self> {
         let header_len = reserved_header_len(dtype, row_shape);
         let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        let mut shape = vec![0];
+        let mut shape = vec![expected_rows.unwrap_or(0)];
         shape.extend_from_slice(row_shape);
-        out.write_all(&padded_header(dtype, &shape, header_len).expect("reserved length fits"))?;
+        let header = padded_header(dtype, &shape, header_len).expect("reserved length fits");
+        out.write_all(&header)?;
         let row_bytes = row_shape.iter().product::<u64>() as usize * dtype.size();
         Ok(NpyStreamWriter {
             out,
@@ -65,6 +92,7 @@ impl NpyStreamWriter {
             row_bytes,
             header_len,
             rows: 0,
+            expected: expected_rows.map(|n| (n, Sha256::new_with_prefix(&header))),
         })
     }
 
@@ -88,6 +116,9 @@ impl NpyStreamWriter {
             ));
         }
         self.out.write_all(bytes)?;
+        if let Some((_, hasher)) = &mut self.expected {
+            hasher.update(bytes);
+        }
         self.rows += 1;
         Ok(())
     }
@@ -99,15 +130,30 @@ impl NpyStreamWriter {
 
     /// Writes the final header (with the row count), flushes and syncs. Returns the row count.
     pub fn finish(self) -> io::Result<u64> {
+        self.finish_with_checksum().map(|(rows, _)| rows)
+    }
+
+    /// [`finish`](Self::finish), also returning the file's SHA-256 (hex) and size when it was
+    /// computed while writing (the expected row count was met).
+    pub fn finish_with_checksum(self) -> io::Result<(u64, Option<(String, u64)>)> {
         let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
-        let mut shape = vec![self.rows];
-        shape.extend_from_slice(&self.row_shape);
-        let header =
-            padded_header(self.dtype, &shape, self.header_len).expect("reserved length fits");
-        file.seek(SeekFrom::Start(0))?;
-        file.write_all(&header)?;
+        let checksum = match self.expected {
+            Some((n, hasher)) if n == self.rows => {
+                let size = self.header_len as u64 + self.rows * self.row_bytes as u64;
+                Some((super::hex(&hasher.finalize()), size))
+            }
+            _ => {
+                let mut shape = vec![self.rows];
+                shape.extend_from_slice(&self.row_shape);
+                let header = padded_header(self.dtype, &shape, self.header_len)
+                    .expect("reserved length fits");
+                file.seek(SeekFrom::Start(0))?;
+                file.write_all(&header)?;
+                None
+            }
+        };
         file.sync_all()?;
-        Ok(self.rows)
+        Ok((self.rows, checksum))
     }
 }
 
@@ -155,5 +201,32 @@ mod tests {
         let a = crate::npy::read_path(&path).unwrap();
         assert_eq!(a.shape, vec![0, 2, 4]);
         assert!(a.is_empty());
+    }
+
+    #[test]
+    fn checksum_while_writing_equals_the_file_hash_when_the_count_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let row: Vec<u8> = (0..12u8).collect();
+        for (expected, written) in [(3u64, 3u64), (4, 3)] {
+            let path = dir.path().join(format!("c{expected}.npy"));
+            let mut w =
+                NpyStreamWriter::create_expecting(&path, Dtype::U8, &[12], Some(expected)).unwrap();
+            for _ in 0..written {
+                w.write_row(&row).unwrap();
+            }
+            let (rows, checksum) = w.finish_with_checksum().unwrap();
+            assert_eq!(rows, written);
+            let from_file = crate::sink::sha256_file(&path).unwrap();
+            if expected == written {
+                assert_eq!(checksum, Some(from_file));
+            } else {
+                // A rejected image: the header is rewritten and the caller hashes the file.
+                assert_eq!(checksum, None);
+            }
+            assert_eq!(
+                crate::npy::read_path(&path).unwrap().shape,
+                vec![written as usize, 12]
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::npy::NpyStreamWriter;
 use super::npz::ZipWriter;
-use super::{ImageTargets, LabelDtype, TargetSink};
+use super::{Finished, ImageTargets, LabelDtype, TargetSink};
 use crate::npy::Dtype;
 
 pub const LABELS_NPY: &str = "labels.npy";
@@ -25,12 +25,15 @@ pub struct NpyTargets {
 }
 
 impl NpyTargets {
-    /// Writes `labels.npy` and `locs.npy` inside `dir` (under `prefix` + name).
+    /// Writes `labels.npy` and `locs.npy` inside `dir` (under `prefix` + name). With
+    /// `expected_rows` (the images listed), the files are checksummed while written when every
+    /// image is read.
     pub fn create(
         dir: &Path,
         prefix: &str,
         num_priors: usize,
         dtype: LabelDtype,
+        expected_rows: Option<u64>,
     ) -> io::Result<Self> {
         let names = [
             format!("{prefix}{LABELS_NPY}"),
@@ -38,18 +41,29 @@ impl NpyTargets {
         ];
         let p = num_priors as u64;
         Ok(NpyTargets {
-            labels: NpyStreamWriter::create(&dir.join(&names[0]), dtype.npy(), &[p])?,
-            locs: NpyStreamWriter::create(&dir.join(&names[1]), Dtype::F32, &[p, 4])?,
+            labels: NpyStreamWriter::create_expecting(
+                &dir.join(&names[0]),
+                dtype.npy(),
+                &[p],
+                expected_rows,
+            )?,
+            locs: NpyStreamWriter::create_expecting(
+                &dir.join(&names[1]),
+                Dtype::F32,
+                &[p, 4],
+                expected_rows,
+            )?,
             dtype,
             buf: Vec::with_capacity(num_priors * 16),
             names,
         })
     }
 
-    fn finish_arrays(self) -> io::Result<[String; 2]> {
-        self.labels.finish()?;
-        self.locs.finish()?;
-        Ok(self.names)
+    fn finish_arrays(self) -> io::Result<[Finished; 2]> {
+        let (_, labels) = self.labels.finish_with_checksum()?;
+        let (_, locs) = self.locs.finish_with_checksum()?;
+        let [a, b] = self.names;
+        Ok([(a, labels), (b, locs)])
     }
 }
 
@@ -67,7 +81,7 @@ impl TargetSink for NpyTargets {
         self.locs.write_row(&self.buf)
     }
 
-    fn finish(self: Box<Self>) -> io::Result<Vec<String>> {
+    fn finish(self: Box<Self>) -> io::Result<Vec<Finished>> {
         Ok(self.finish_arrays()?.to_vec())
     }
 }
@@ -92,7 +106,7 @@ impl NpzTargets {
         priors_npy: Vec<u8>,
     ) -> io::Result<Self> {
         Ok(NpzTargets {
-            arrays: NpyTargets::create(dir, "scratch-", num_priors, dtype)?,
+            arrays: NpyTargets::create(dir, "scratch-", num_priors, dtype, None)?,
             dir: dir.to_path_buf(),
             priors_npy,
             force_zip64: false,
@@ -105,8 +119,8 @@ impl TargetSink for NpzTargets {
         self.arrays.write_image(t)
     }
 
-    fn finish(self: Box<Self>) -> io::Result<Vec<String>> {
-        let [labels, locs] = self.arrays.finish_arrays()?;
+    fn finish(self: Box<Self>) -> io::Result<Vec<Finished>> {
+        let [(labels, _), (locs, _)] = self.arrays.finish_arrays()?;
         let mut zip = ZipWriter::create(&self.dir.join(TARGETS_NPZ))?;
         zip.force_zip64 = self.force_zip64;
         zip.add_file(LABELS_NPY, &self.dir.join(&labels))?;
@@ -115,7 +129,7 @@ impl TargetSink for NpzTargets {
         zip.finish()?;
         std::fs::remove_file(self.dir.join(labels))?;
         std::fs::remove_file(self.dir.join(locs))?;
-        Ok(vec![TARGETS_NPZ.to_string()])
+        Ok(vec![(TARGETS_NPZ.to_string(), None)])
     }
 }
 
