@@ -204,7 +204,12 @@ impl DatasetTally {
         }
         for o in &a.objects {
             s.objects += 1;
-            *s.objects_per_class.entry(o.name.clone()).or_default() += 1;
+            match s.objects_per_class.get_mut(&o.name) {
+                Some(n) => *n += 1,
+                None => {
+                    s.objects_per_class.insert(o.name.clone(), 1);
+                }
+            }
             s.difficult += o.difficult as u64;
             s.objects_outside_image += o.outside as u64;
         }
