@@ -513,26 +513,29 @@ impl AssignmentTally {
             l => (pos_sorted[l / 2 - 1] as f64 + pos_sorted[l / 2] as f64) / 2.0,
         };
 
-        let by_class = (1..engine.labels.num_labels() as u32)
-            .filter_map(|label| {
-                let rs: Vec<&GtRecord> = all.iter().copied().filter(|r| r.label == label).collect();
-                (!rs.is_empty())
-                    .then(|| self.group(engine.labels.name(label).unwrap_or("?").to_string(), &rs))
+        // Every grouping in one pass over the records.
+        let partition = |groups: usize, key: &dyn Fn(&GtRecord) -> usize| -> Vec<Vec<&GtRecord>> {
+            let mut parts = vec![Vec::new(); groups];
+            for r in &all {
+                parts[key(r).min(groups - 1)].push(*r);
+            }
+            parts
+        };
+        let by_class = partition(engine.labels.num_labels().max(1), &|r| r.label as usize)
+            .iter()
+            .enumerate()
+            .filter(|(label, rs)| *label > 0 && !rs.is_empty())
+            .map(|(label, rs)| {
+                let name = engine.labels.name(label as u32).unwrap_or("?");
+                self.group(name.to_string(), rs)
             })
             .collect();
         let bucketed =
             |buckets: &[(&str, f32, f32)], key: fn(&GtRecord) -> f32| -> Vec<GroupStats> {
-                buckets
+                partition(buckets.len(), &|r| bucket_of(buckets, key(r)))
                     .iter()
-                    .enumerate()
-                    .map(|(b, (name, _, _))| {
-                        let rs: Vec<&GtRecord> = all
-                            .iter()
-                            .copied()
-                            .filter(|r| bucket_of(buckets, key(r)) == b)
-                            .collect();
-                        self.group(name.to_string(), &rs)
-                    })
+                    .zip(buckets)
+                    .map(|(rs, (name, _, _))| self.group(name.to_string(), rs))
                     .collect()
             };
         let by_size = bucketed(&SIZE_BUCKETS, |r| r.rel_size);
