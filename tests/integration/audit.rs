@@ -434,3 +434,28 @@ fn unmatched_listing_is_capped_and_counted() {
     ]);
     assert!(stdout(&o).contains("... and 2 more unmatched objects"));
 }
+
+/// The reports shown in README.md and docs/ are the tool's real output: they must contain the
+/// current snapshots verbatim (regenerate them when a snapshot changes).
+#[test]
+fn documented_reports_match_the_snapshots() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let fixture =
+        std::fs::read_to_string(repo().join("tests/snapshots/audit-voc-mini.txt")).unwrap();
+    assert!(
+        readme.contains(&fixture),
+        "README.md's audit of fixtures/voc-mini is stale"
+    );
+    let doc = std::fs::read_to_string(repo().join("docs/audit-voc2012-sample.md")).unwrap();
+    let sample =
+        std::fs::read_to_string(repo().join("tests/snapshots/audit-voc2012-sample.txt")).unwrap();
+    assert!(
+        doc.contains(&sample),
+        "docs/audit-voc2012-sample.md is stale"
+    );
+    let compare =
+        std::fs::read_to_string(repo().join("tests/snapshots/audit-compare-voc2012-sample.txt"))
+            .unwrap();
+    let head = &compare[..compare.find("\nAssignment:").unwrap()];
+    assert!(readme.contains(head), "README.md's comparison is stale");
+}
