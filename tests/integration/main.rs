@@ -6,5 +6,6 @@ mod common;
 mod encode;
 mod engine;
 mod golden;
+mod layouts;
 mod priors;
 mod quirks;
