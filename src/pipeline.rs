@@ -115,14 +115,15 @@ impl Engine {
     pub fn process(&self, entry: &ImageEntry, matcher: &mut Matcher) -> Outcome {
         let fail = |message: String| FileError {
             id: entry.id.clone(),
-            path: entry.xml.clone(),
+            path: entry.xml(),
             message,
         };
-        let raw = read_raw(&entry.xml).map_err(fail)?;
+        let xml = entry.xml();
+        let raw = read_raw(&xml).map_err(fail)?;
         let mut size_from_image = |filename: Option<&str>| -> Result<(u32, u32), String> {
             let path = find_image(entry, filename).ok_or_else(|| {
                 let dirs: Vec<String> = entry
-                    .image_dirs
+                    .image_dirs()
                     .iter()
                     .map(|d| d.display().to_string())
                     .collect();
@@ -145,7 +146,7 @@ impl Engine {
         let image_check = self.check_images.then(|| check_image(entry, &annotation));
         Ok(ImageResult {
             id: entry.id.clone(),
-            xml: entry.xml.clone(),
+            xml,
             annotation,
             matching,
             image_check,
@@ -219,7 +220,7 @@ pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> Vec<String> {
         entries
             .par_iter()
             .flat_map_iter(|e| {
-                read_raw(&e.xml)
+                read_raw(&e.xml())
                     .map(|r| {
                         r.objects
                             .into_iter()

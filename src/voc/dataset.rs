@@ -18,15 +18,71 @@ pub const IMAGE_EXTENSIONS: [&str; 12] = [
 ];
 
 /// One image of a dataset: its id and annotation file.
+///
+/// Kept small (the listing holds one per image, a million for a large set): the folder, the
+/// image folders and the dataset index are shared by every entry of a folder, and the file
+/// name is stored only when it is not `{id}.xml`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageEntry {
     /// The file stem (or the split file's id).
     pub id: String,
-    pub xml: PathBuf,
-    /// Folders where its image may be.
-    pub image_dirs: Arc<Vec<PathBuf>>,
+    /// The annotation's file name when it is not `{id}.xml`.
+    file_name: Option<Box<std::ffi::OsStr>>,
+    source: Arc<EntrySource>,
+}
+
+/// What the entries of one folder share.
+#[derive(Debug, Clone, PartialEq)]
+struct EntrySource {
+    /// The folder holding the annotation files.
+    dir: PathBuf,
+    /// Folders where the images may be.
+    image_dirs: Vec<PathBuf>,
+    /// Index of the DATASET argument.
+    dataset: usize,
+}
+
+impl ImageEntry {
+    fn new(id: String, xml: &Path, source: &Arc<EntrySource>) -> ImageEntry {
+        let name = xml.file_name().unwrap_or_default();
+        let plain = name.to_str().and_then(|n| n.strip_suffix(".xml")) == Some(id.as_str())
+            && xml.parent() == Some(source.dir.as_path());
+        let (file_name, source) = if plain {
+            (None, source.clone())
+        } else if xml.parent() == Some(source.dir.as_path()) {
+            (Some(name.into()), source.clone())
+        } else {
+            // A file outside the shared folder (not produced by the listing): a source of its own.
+            let own = EntrySource {
+                dir: xml.parent().map(Path::to_path_buf).unwrap_or_default(),
+                ..(**source).clone()
+            };
+            (Some(name.into()), Arc::new(own))
+        };
+        ImageEntry {
+            id,
+            file_name,
+            source,
+        }
+    }
+
+    /// The annotation file.
+    pub fn xml(&self) -> PathBuf {
+        match &self.file_name {
+            Some(name) => self.source.dir.join(&**name),
+            None => self.source.dir.join(format!("{}.xml", self.id)),
+        }
+    }
+
+    /// Folders where its image may be, in lookup order.
+    pub fn image_dirs(&self) -> &[PathBuf] {
+        &self.source.image_dirs
+    }
+
     /// Index of the DATASET argument it came from.
-    pub dataset: usize,
+    pub fn dataset(&self) -> usize {
+        self.source.dataset
+    }
 }
 
 /// A problem found while listing a dataset (the rest of it is still used).
@@ -60,6 +116,7 @@ pub fn list_datasets(
     for (k, path) in paths.iter().enumerate() {
         list_one(path, k, split, images, &mut listing)?;
     }
+    listing.entries.shrink_to_fit();
     Ok(listing)
 }
 
@@ -93,13 +150,12 @@ fn list_one(
             ));
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let image_dirs = Arc::new(vec![images.map(Path::to_path_buf).unwrap_or(dir)]);
-        out.entries.push(ImageEntry {
-            id: stem(path),
-            xml: path.to_path_buf(),
-            image_dirs,
+        let source = Arc::new(EntrySource {
+            image_dirs: vec![images.map(Path::to_path_buf).unwrap_or_else(|| dir.clone())],
+            dir,
             dataset: k,
         });
+        out.entries.push(ImageEntry::new(stem(path), path, &source));
         out.sources
             .push(format!("{} (one annotation file)", path.display()));
         return Ok(());
@@ -125,11 +181,15 @@ fn list_one(
             path.display()
         ));
     }
-    let image_dirs = Arc::new(vec![images
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| path.to_path_buf())]);
+    let source = Arc::new(EntrySource {
+        dir: path.to_path_buf(),
+        image_dirs: vec![images
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| path.to_path_buf())],
+        dataset: k,
+    });
     let before = out.entries.len();
-    list_xml_files(path, k, &image_dirs, out)?;
+    list_xml_files(path, &source, out)?;
     if out.entries.len() == before {
         let subdirs: Vec<String> = read_dir_sorted(path)?
             .into_iter()
@@ -170,12 +230,16 @@ fn list_year(
     out: &mut Listing,
 ) -> Result<(), String> {
     let ann = annotations_dir(dir).expect("checked by caller");
-    let image_dirs = Arc::new(match images {
-        Some(p) => vec![p.to_path_buf()],
-        None => match find_child_dir(dir, &["JPEGImages", "images", "Images"]) {
-            Some(p) => vec![p, ann.clone()],
-            None => vec![ann.clone()],
+    let source = Arc::new(EntrySource {
+        image_dirs: match images {
+            Some(p) => vec![p.to_path_buf()],
+            None => match find_child_dir(dir, &["JPEGImages", "images", "Images"]) {
+                Some(p) => vec![p, ann.clone()],
+                None => vec![ann.clone()],
+            },
         },
+        dir: ann.clone(),
+        dataset: k,
     });
     let before = out.entries.len();
     match split {
@@ -211,12 +275,9 @@ fn list_year(
                 }
                 let xml = ann.join(format!("{id}.xml"));
                 match annotation_file_problem(&xml) {
-                    None => out.entries.push(ImageEntry {
-                        id: id.to_string(),
-                        xml,
-                        image_dirs: image_dirs.clone(),
-                        dataset: k,
-                    }),
+                    None => out
+                        .entries
+                        .push(ImageEntry::new(id.to_string(), &xml, &source)),
                     Some(problem) => {
                         let message = if xml.symlink_metadata().is_err() {
                             format!(
@@ -232,7 +293,7 @@ fn list_year(
                 }
             }
         }
-        None => list_xml_files(&ann, k, &image_dirs, out)?,
+        None => list_xml_files(&ann, &source, out)?,
     }
     out.sources.push(format!(
         "{}: VOC year folder{}, {} annotation files",
@@ -261,17 +322,16 @@ fn available_splits(dir: &Path) -> String {
     }
 }
 
-fn list_xml_files(
-    dir: &Path,
-    k: usize,
-    image_dirs: &Arc<Vec<PathBuf>>,
-    out: &mut Listing,
-) -> Result<(), String> {
-    for (p, file_type) in read_dir_sorted_typed(dir)? {
-        let is_xml = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml"));
+fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> Result<(), String> {
+    for (name, file_type) in read_dir_names_sorted(dir)? {
+        let name = Path::new(&name);
+        let is_xml = name
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
         if !is_xml {
             continue;
         }
+        let p = dir.join(name);
         // A regular file needs no further look; links and the rest are checked.
         let problem = match file_type {
             Some(t) if t.is_file() => None,
@@ -289,12 +349,7 @@ fn list_xml_files(
                             .into(),
                     });
                 }
-                out.entries.push(ImageEntry {
-                    id: stem(&p),
-                    xml: p,
-                    image_dirs: image_dirs.clone(),
-                    dataset: k,
-                })
+                out.entries.push(ImageEntry::new(stem(&p), &p, source))
             }
         }
     }
@@ -351,20 +406,32 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
 /// Like [`read_dir_sorted`], with each entry's type as the directory listing gives it (no
 /// `stat` per file on the usual file systems).
 fn read_dir_sorted_typed(dir: &Path) -> Result<Vec<(PathBuf, Option<std::fs::FileType>)>, String> {
+    Ok(read_dir_names_sorted(dir)?
+        .into_iter()
+        .map(|(name, t)| (dir.join(name), t))
+        .collect())
+}
+
+/// The names in a folder sorted bytewise, with each entry's type as the directory listing
+/// gives it (no `stat` per file on the usual file systems). Names, not paths: a folder of a
+/// million annotations is listed in a third of the memory.
+fn read_dir_names_sorted(
+    dir: &Path,
+) -> Result<Vec<(std::ffi::OsString, Option<std::fs::FileType>)>, String> {
     let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut v = Vec::new();
     for e in rd {
         let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
-        v.push((e.path(), e.file_type().ok()));
+        v.push((e.file_name(), e.file_type().ok()));
     }
-    v.sort_by(|a, b| os_bytes(&a.0).cmp(os_bytes(&b.0)));
+    v.sort_by(|a, b| os_bytes(Path::new(&a.0)).cmp(os_bytes(Path::new(&b.0))));
     Ok(v)
 }
 
 /// Finds an entry's image: by `<filename>` (as written, then its last path component), then by
 /// the id with the usual extensions, in each image folder in turn.
 pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
-    for dir in entry.image_dirs.iter() {
+    for dir in entry.image_dirs() {
         if let Some(f) = filename.filter(|f| !f.is_empty()) {
             // An absolute <filename> (labelImg's C:\\... or /home/...) or one climbing out with
             // `..` must not pick up some other file on this machine: only its last component is

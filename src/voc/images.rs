@@ -224,7 +224,7 @@ pub fn check_image(entry: &ImageEntry, annotation: &Annotation) -> ImageCheck {
             image: None,
             findings: vec![ImageFinding::MissingImage {
                 filename: annotation.filename.clone(),
-                looked_in: entry.image_dirs.to_vec(),
+                looked_in: entry.image_dirs().to_vec(),
             }],
         };
     };

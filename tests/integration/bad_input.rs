@@ -1240,7 +1240,7 @@ fn image_checks() {
         let k = listing
             .entries
             .iter()
-            .position(|e| e.xml.ends_with(name))
+            .position(|e| e.xml().ends_with(name))
             .unwrap();
         check_image(
             &listing.entries[k],

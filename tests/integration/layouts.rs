@@ -59,8 +59,9 @@ fn vocdevkit_years_in_name_order_and_splits_in_file_order() {
     )
     .unwrap();
     assert_eq!(ids(&both), ["b", "a", "d", "c"]);
-    assert_eq!(both.entries[0].dataset, 0);
-    assert_eq!(both.entries[3].dataset, 1);
+    assert_eq!(both.entries[0].dataset(), 0);
+    assert_eq!(both.entries[3].dataset(), 1);
+    assert_eq!(both.entries[0].xml(), kit.join("VOC2012/Annotations/b.xml"));
     // A split that does not exist names the file and the splits that do.
     let err = list_datasets(&[kit.join("VOC2007")], Some("val"), None).unwrap_err();
     assert!(
