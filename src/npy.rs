@@ -67,19 +67,27 @@ pub fn header_dict(dtype: Dtype, shape: &[u64]) -> String {
     )
 }
 
-/// The NPY header for a C-order array, padded so that the data starts on a 64-byte boundary.
-pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
-    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
-    let dict = header_dict(dtype, &shape);
-    let unpadded = 10 + dict.len() + 1;
-    let total = unpadded.div_ceil(64) * 64;
+/// An NPY 1.0 header for `shape`, padded with spaces to exactly `total` bytes (newline last).
+/// `None` if it does not fit (or `total` exceeds the format's 65535 + 10 bytes).
+pub fn padded_header(dtype: Dtype, shape: &[u64], total: usize) -> Option<Vec<u8>> {
+    let dict = header_dict(dtype, shape);
+    if 10 + dict.len() + 1 > total || total - 10 > u16::MAX as usize {
+        return None;
+    }
     let mut h = Vec::with_capacity(total);
     h.extend_from_slice(b"\x93NUMPY\x01\x00");
     h.extend_from_slice(&((total - 10) as u16).to_le_bytes());
     h.extend_from_slice(dict.as_bytes());
     h.resize(total - 1, b' ');
     h.push(b'\n');
-    h
+    Some(h)
+}
+
+/// The NPY header for a C-order array, padded so that the data starts on a 64-byte boundary.
+pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
+    let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
+    let total = (10 + header_dict(dtype, &shape).len() + 1).div_ceil(64) * 64;
+    padded_header(dtype, &shape, total).expect("sized to fit")
 }
 
 /// Writes a whole f32 array.

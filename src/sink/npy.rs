@@ -14,7 +14,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::npy::{header_dict, Dtype};
+use crate::npy::{header_dict, padded_header, Dtype};
 
 /// Total header length (magic to newline, a multiple of 64) that fits `shape` with any first
 /// dimension.
@@ -22,22 +22,6 @@ pub fn reserved_header_len(dtype: Dtype, row_shape: &[u64]) -> usize {
     let mut widest = vec![u64::MAX];
     widest.extend_from_slice(row_shape);
     (10 + header_dict(dtype, &widest).len() + 1).div_ceil(64) * 64
-}
-
-/// An NPY 1.0 header for `shape`, padded with spaces to exactly `total` bytes (newline last).
-/// `None` if it does not fit (or `total` exceeds the format's 65535 + 10 bytes).
-pub fn padded_header(dtype: Dtype, shape: &[u64], total: usize) -> Option<Vec<u8>> {
-    let dict = header_dict(dtype, shape);
-    if 10 + dict.len() + 1 > total || total - 10 > u16::MAX as usize {
-        return None;
-    }
-    let mut h = Vec::with_capacity(total);
-    h.extend_from_slice(b"\x93NUMPY\x01\x00");
-    h.extend_from_slice(&((total - 10) as u16).to_le_bytes());
-    h.extend_from_slice(dict.as_bytes());
-    h.resize(total - 1, b' ');
-    h.push(b'\n');
-    Some(h)
 }
 
 /// Writes a C-order array of shape `(rows, row_shape...)` one row at a time.

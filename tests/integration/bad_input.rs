@@ -18,7 +18,7 @@ use ssd_assign::voc::{
     parse_annotation, resolve, Annotation, LabelMap, ReadOptions, SizeSource, SkipReason, XmlError,
 };
 
-use crate::common::engine;
+use crate::common::{engine, run_listing};
 
 /// A valid annotation: 500x375, one dog at (10, 20, 200, 300) on line 12.
 const GOOD: &str = r#"<?xml version="1.0" encoding="utf-8"?>
@@ -106,21 +106,9 @@ fn run_dir(dir: &Path) -> (Listing, Vec<Outcome>) {
 }
 
 fn run_dir_with(dir: &Path, read: ReadOptions) -> (Listing, Vec<Outcome>) {
-    let listing = list_datasets(&[dir.to_path_buf()], None, None).expect("lists");
     let mut eng = engine(PriorSet::tiny_detector(), MatchParams::default());
     eng.read = read;
-    let mut out = Vec::new();
-    eng.run(
-        &listing.entries,
-        2,
-        |_| {},
-        |o| {
-            out.push(o);
-            Ok::<(), ()>(())
-        },
-    )
-    .unwrap();
-    (listing, out)
+    run_listing(&eng, dir, 2)
 }
 
 /// The outcome for the file named `name`.

@@ -7,7 +7,7 @@ use ssd_assign::assign::MatchParams;
 use ssd_assign::encode::BoxCoder;
 use ssd_assign::pipeline::{Engine, Outcome};
 use ssd_assign::priors::PriorSet;
-use ssd_assign::voc::dataset::list_datasets;
+use ssd_assign::voc::dataset::{list_datasets, Listing};
 use ssd_assign::voc::{LabelMap, ReadOptions};
 
 /// `../shared` beside the checkout. Under `CI=true` a missing folder fails the test loudly;
@@ -52,6 +52,11 @@ pub fn engine(priors: PriorSet, params: MatchParams) -> Engine {
 
 /// Runs `engine` on a dataset folder with `jobs` threads; outcomes in order.
 pub fn run(engine: &Engine, dataset: &Path, jobs: usize) -> Vec<Outcome> {
+    run_listing(engine, dataset, jobs).1
+}
+
+/// [`run`], also returning the listing.
+pub fn run_listing(engine: &Engine, dataset: &Path, jobs: usize) -> (Listing, Vec<Outcome>) {
     let listing = list_datasets(&[dataset.to_path_buf()], None, None).expect("dataset lists");
     let mut out = Vec::new();
     engine
@@ -65,5 +70,5 @@ pub fn run(engine: &Engine, dataset: &Path, jobs: usize) -> Vec<Outcome> {
             },
         )
         .unwrap();
-    out
+    (listing, out)
 }

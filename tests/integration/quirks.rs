@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use ssd_assign::assign::MatchParams;
 use ssd_assign::pipeline::{Engine, Outcome};
 use ssd_assign::priors::PriorSet;
-use ssd_assign::voc::dataset::{list_datasets, Listing};
+use ssd_assign::voc::dataset::Listing;
 use ssd_assign::voc::images::check_image;
 use ssd_assign::voc::{Annotation, LabelMap, SizeSource, SkipReason};
 
-use crate::common::{engine, shared};
+use crate::common::{engine, run_listing, shared};
 
 fn quirks() -> Option<PathBuf> {
     shared().map(|s| s.join("data/quirks"))
@@ -18,19 +18,7 @@ fn quirks() -> Option<PathBuf> {
 
 /// Listing and outcomes of one folder, on `jobs` threads.
 fn run(eng: &Engine, dir: &Path, jobs: usize) -> (Listing, Vec<Outcome>) {
-    let listing = list_datasets(&[dir.to_path_buf()], None, None).expect("lists");
-    let mut out = Vec::new();
-    eng.run(
-        &listing.entries,
-        jobs,
-        |_| {},
-        |o| {
-            out.push(o);
-            Ok::<(), ()>(())
-        },
-    )
-    .unwrap();
-    (listing, out)
+    run_listing(eng, dir, jobs)
 }
 
 fn ok(o: &Outcome) -> &Annotation {
