@@ -12,6 +12,7 @@ use crate::cmd::{progress_bar, ExitStatus};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
 use crate::report::{text, AssignmentTally, AuditReport, DatasetTally};
+use crate::sink::atomic::AtomicFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -41,6 +42,10 @@ pub struct AuditArgs {
     /// How many lowest-IoU ground truths to list (every unmatched one is listed too).
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub worst: usize,
+
+    /// Overwrite the --gt-csv file if it exists.
+    #[arg(long)]
+    pub force: bool,
 
     /// At most N unmatched ground truths listed after the worst cases (`--gt-csv` lists all).
     #[arg(long, default_value_t = 1000, value_name = "N")]
@@ -96,7 +101,9 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
     let mut dataset = None;
     let mut configurations = Vec::new();
     let mut gt_writer = match &args.gt_csv {
-        Some(path) => Some(GtCsv::create(path)?),
+        Some(path) => Some(csv::Writer::from_writer(
+            AtomicFile::create(path, args.force, "--gt-csv").map_err(anyhow::Error::msg)?,
+        )),
         None => None,
     };
     // Listing and label map are resolved once; each configuration only swaps the priors.
@@ -131,7 +138,7 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
                     if first {
                         if let Some(w) = gt_writer.as_mut() {
                             for row in gt_rows(r, &shapes) {
-                                w.writer.serialize(row)?;
+                                w.serialize(row)?;
                             }
                         }
                     }
@@ -146,7 +153,11 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         configurations.push(tally.finish(engine, args.worst, args.max_unmatched));
     }
     if let Some(w) = gt_writer {
-        w.finish()?;
+        let path = args.gt_csv.as_deref().expect("set with the writer");
+        w.into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))
+            .and_then(|f| f.commit().map_err(Into::into))
+            .with_context(|| format!("--gt-csv: writing {}", path.display()))?;
     }
     Ok(AuditReport {
         tool: "ssd-assign".into(),
@@ -154,50 +165,4 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         dataset: dataset.unwrap_or_default(),
         configurations,
     })
-}
-
-/// The GT table, written to a temporary name and renamed into place only when complete.
-struct GtCsv {
-    writer: csv::Writer<std::fs::File>,
-    /// The temporary file, until it is renamed into place.
-    tmp: Option<PathBuf>,
-    path: PathBuf,
-}
-
-impl GtCsv {
-    fn create(path: &std::path::Path) -> anyhow::Result<GtCsv> {
-        let name = path.file_name().context("--gt-csv needs a file name")?;
-        let tmp = path.with_file_name(format!(
-            ".{}.tmp-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("--gt-csv: cannot create {}", tmp.display()))?;
-        Ok(GtCsv {
-            writer: csv::Writer::from_writer(file),
-            tmp: Some(tmp),
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn finish(mut self) -> anyhow::Result<()> {
-        let tmp = self.tmp.clone().expect("not finished yet");
-        self.writer
-            .flush()
-            .and_then(|_| self.writer.get_ref().sync_all())
-            .and_then(|_| std::fs::rename(&tmp, &self.path))
-            .with_context(|| format!("--gt-csv: writing {}", self.path.display()))?;
-        self.tmp = None;
-        Ok(())
-    }
-}
-
-impl Drop for GtCsv {
-    fn drop(&mut self) {
-        // Still set when the audit failed before finish(): remove the partial file.
-        if let Some(tmp) = &self.tmp {
-            let _ = std::fs::remove_file(tmp);
-        }
-    }
 }

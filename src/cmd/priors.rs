@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 use crate::cli::UsageError;
 use crate::cmd::ExitStatus;
 use crate::priors::{self, PriorSet};
+use crate::sink::atomic::AtomicFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PriorsFormat {
@@ -36,6 +37,10 @@ pub struct PriorsCmdArgs {
     /// Write to FILE (atomically: a temporary file renamed into place) instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// Overwrite the --out file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(args: &PriorsCmdArgs) -> anyhow::Result<ExitStatus> {
@@ -61,7 +66,13 @@ pub fn run(args: &PriorsCmdArgs) -> anyhow::Result<ExitStatus> {
     }
     let bytes = render(&set, format)?;
     match &args.out {
-        Some(path) => write_atomic(path, &bytes)?,
+        Some(path) => {
+            let mut file =
+                AtomicFile::create(path, args.force, "--out").map_err(anyhow::Error::msg)?;
+            file.write_all(&bytes)
+                .and_then(|()| file.commit())
+                .with_context(|| format!("--out {}: cannot write", path.display()))?;
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(&bytes)?;
@@ -107,26 +118,4 @@ pub fn render(set: &PriorSet, format: PriorsFormat) -> anyhow::Result<Vec<u8>> {
         }
     }
     Ok(buf)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place, so that a
-/// reader never sees half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .with_context(|| format!("--out {}: not a file name", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("--out {}: cannot write", path.display()))
 }

@@ -401,3 +401,73 @@ mod tests {
         ));
     }
 }
+
+/// One output file written all-or-nothing: bytes go to a temporary file beside it (same folder,
+/// so the rename is atomic), which [`AtomicFile::commit`] syncs and renames into place. Dropped
+/// uncommitted (an error, a panic), it removes the temporary file. An existing file is refused
+/// unless `force`.
+#[derive(Debug)]
+pub struct AtomicFile {
+    out: io::BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl AtomicFile {
+    /// `flag` names the option that gave `path`, for messages (e.g. `--gt-csv`).
+    pub fn create(path: &Path, force: bool, flag: &str) -> Result<AtomicFile, String> {
+        if path.exists() && !force {
+            return Err(format!(
+                "{flag} {}: the file exists; pass --force to overwrite it",
+                path.display()
+            ));
+        }
+        let name = path
+            .file_name()
+            .ok_or_else(|| format!("{flag} {}: not a file name", path.display()))?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&tmp)
+            .map_err(|e| format!("{flag} {}: cannot write there: {e}", path.display()))?;
+        Ok(AtomicFile {
+            out: io::BufWriter::with_capacity(1 << 16, file),
+            tmp,
+            path: path.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        io::Write::flush(&mut self.out)?;
+        self.out.get_ref().sync_all()?;
+        std::fs::rename(&self.tmp, &self.path)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl io::Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.out.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}

@@ -459,3 +459,49 @@ fn documented_reports_match_the_snapshots() {
     let head = &compare[..compare.find("\nAssignment:").unwrap()];
     assert!(readme.contains(head), "README.md's comparison is stale");
 }
+
+#[test]
+fn single_file_outputs_refuse_to_overwrite_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (
+            vec!["audit", "fixtures/voc-mini", "-q", "--gt-csv"],
+            "--gt-csv",
+        ),
+        (vec!["priors", "--format", "csv", "--out"], "--out"),
+    ] {
+        let path = dir.path().join(format!("out{}.csv", flag.len()));
+        std::fs::write(&path, "precious").unwrap();
+        let mut a = args.clone();
+        a.push(path.to_str().unwrap());
+        let o = ssd_assign(&a);
+        assert_eq!(o.status.code(), Some(1), "{flag}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(flag) && err.contains("--force"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "precious",
+            "untouched"
+        );
+        a.push("--force");
+        let o = ssd_assign(&a);
+        assert_eq!(o.status.code(), Some(0), "{flag} --force: {o:?}");
+        assert_ne!(std::fs::read_to_string(&path).unwrap(), "precious");
+    }
+    // A folder that does not exist: a clear error, nothing left behind.
+    let missing = dir.path().join("no/such/dir/gts.csv");
+    let o = ssd_assign(&[
+        "audit",
+        "fixtures/voc-mini",
+        "-q",
+        "--gt-csv",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--gt-csv"));
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "only the two outputs: {left:?}");
+}
