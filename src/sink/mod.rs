@@ -106,16 +106,26 @@ impl LabelDtype {
 
     /// Appends `labels` as little-endian elements of this type (each already checked to fit).
     pub fn extend_bytes(self, labels: &[u32], out: &mut Vec<u8>) {
+        let start = out.len();
         match self {
-            LabelDtype::I64 => labels
-                .iter()
-                .for_each(|&l| out.extend_from_slice(&(l as i64).to_le_bytes())),
-            LabelDtype::I32 => labels
-                .iter()
-                .for_each(|&l| out.extend_from_slice(&(l as i32).to_le_bytes())),
-            LabelDtype::I16 => labels
-                .iter()
-                .for_each(|&l| out.extend_from_slice(&(l as i16).to_le_bytes())),
+            LabelDtype::I64 => {
+                out.resize(start + labels.len() * 8, 0);
+                for (d, &l) in out[start..].chunks_exact_mut(8).zip(labels) {
+                    d.copy_from_slice(&(l as i64).to_le_bytes());
+                }
+            }
+            LabelDtype::I32 => {
+                out.resize(start + labels.len() * 4, 0);
+                for (d, &l) in out[start..].chunks_exact_mut(4).zip(labels) {
+                    d.copy_from_slice(&(l as i32).to_le_bytes());
+                }
+            }
+            LabelDtype::I16 => {
+                out.resize(start + labels.len() * 2, 0);
+                for (d, &l) in out[start..].chunks_exact_mut(2).zip(labels) {
+                    d.copy_from_slice(&(l as i16).to_le_bytes());
+                }
+            }
             LabelDtype::U8 => out.extend(labels.iter().map(|&l| l as u8)),
         }
     }

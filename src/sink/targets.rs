@@ -72,11 +72,11 @@ impl TargetSink for NpyTargets {
         self.buf.clear();
         self.dtype.extend_bytes(t.labels, &mut self.buf);
         self.labels.write_row(&self.buf)?;
+        // Fixed-size chunks of a buffer sized once: a loop the compiler vectorises.
         self.buf.clear();
-        for l in t.locs {
-            for v in l {
-                self.buf.extend_from_slice(&v.to_le_bytes());
-            }
+        self.buf.resize(t.locs.len() * 16, 0);
+        for (dst, v) in self.buf.chunks_exact_mut(4).zip(t.locs.iter().flatten()) {
+            dst.copy_from_slice(&v.to_le_bytes());
         }
         self.locs.write_row(&self.buf)
     }

@@ -475,9 +475,13 @@ fn ctrl_c_leaves_no_output() {
             .args(["-INT", &child.id().to_string()])
             .status()
             .unwrap();
-        assert!(killed.success());
         let o = child.wait_with_output().unwrap();
-        if o.status.code() == Some(0) {
+        // Races the run may win: it finished before the signal (status 0, or already gone), or
+        // the signal came during the final renames, which complete before the handler exits:
+        // then the output is whole, manifest included. Either way, retry on a larger set.
+        let finished = o.status.code() == Some(0) || !killed.success();
+        let committed = o.status.code() == Some(130) && out.join("manifest.json").is_file();
+        if finished || committed {
             eprintln!("attempt {attempt}: the run finished before the signal; retrying larger");
             continue;
         }
