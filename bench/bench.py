@@ -115,7 +115,13 @@ def main():
     s2 = row("audit --priors ssd300 -j2, 10k", measure([BIN, "audit", v10k, "-q", "-j2", "--priors", "ssd300"], r))
     out = tempfile.mkdtemp(prefix="ssd-bench-")
     # Each encode writes into a fresh folder: deleting the previous 104 MB is not its work.
-    fresh = lambda d: (lambda: shutil.rmtree(d, ignore_errors=True))
+    # Deleting 104 MB sets off discards on this VM's disk: let them settle (sync) first.
+    def fresh(d):
+        def clear():
+            shutil.rmtree(d, ignore_errors=True)
+            os.sync()
+            time.sleep(0.2)
+        return clear
     enc_cmd = [BIN, "encode", v10k, "-q", "-j2", "--out", os.path.join(out, "t")]
     e2 = row("encode npy -j2, 10k", measure(enc_cmd, r, before=fresh(os.path.join(out, "t"))))
 
