@@ -324,34 +324,43 @@ fn available_splits(dir: &Path) -> String {
 
 fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> Result<(), String> {
     for (name, file_type) in read_dir_names_sorted(dir)? {
-        let name = Path::new(&name);
-        let is_xml = name
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("xml"));
-        if !is_xml {
+        // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
+        let bytes = os_bytes(Path::new(&name));
+        let Some(stem) = bytes
+            .len()
+            .checked_sub(4)
+            .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
+            .map(|n| &bytes[..n])
+        else {
             continue;
-        }
-        let p = dir.join(name);
-        // A regular file needs no further look; links and the rest are checked.
-        let problem = match file_type {
-            Some(t) if t.is_file() => None,
-            _ => annotation_file_problem(&p),
         };
-        match problem {
-            Some(message) => out.problems.push(ListingProblem { path: p, message }),
-            None => {
-                if p.file_name().and_then(|n| n.to_str()).is_none() {
-                    out.warnings.push(ListingProblem {
-                        path: p.clone(),
-                        message: "file name is not valid UTF-8: the file is read, but its id is \
-                                  written with U+FFFD in place of the bad bytes and its image is \
-                                  found only through <filename>; rename it"
-                            .into(),
-                    });
-                }
-                out.entries.push(ImageEntry::new(stem(&p), &p, source))
+        // A regular file needs no further look; links and the rest are checked.
+        if !file_type.is_some_and(|t| t.is_file()) {
+            let p = dir.join(&name);
+            if let Some(message) = annotation_file_problem(&p) {
+                out.problems.push(ListingProblem { path: p, message });
+                continue;
             }
         }
+        let id = match std::str::from_utf8(stem) {
+            Ok(id) => id.to_string(),
+            Err(_) => {
+                out.warnings.push(ListingProblem {
+                    path: dir.join(&name),
+                    message: "file name is not valid UTF-8: the file is read, but its id is \
+                              written with U+FFFD in place of the bad bytes and its image is \
+                              found only through <filename>; rename it"
+                        .into(),
+                });
+                String::from_utf8_lossy(stem).into_owned()
+            }
+        };
+        let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
+        out.entries.push(ImageEntry {
+            id,
+            file_name: (!plain).then(|| name.into_boxed_os_str()),
+            source: source.clone(),
+        });
     }
     Ok(())
 }
