@@ -505,12 +505,19 @@ impl AssignmentTally {
                 .count() as u64;
             positives_per_gt.insert(name.to_string(), c);
         }
-        let mut pos_sorted: Vec<u32> = all.iter().map(|r| r.positives).collect();
-        pos_sorted.sort_unstable();
-        let median = match pos_sorted.len() {
+        let mut pos: Vec<u32> = all.iter().map(|r| r.positives).collect();
+        let median = match pos.len() {
             0 => 0.0,
-            l if l % 2 == 1 => pos_sorted[l / 2] as f64,
-            l => (pos_sorted[l / 2 - 1] as f64 + pos_sorted[l / 2] as f64) / 2.0,
+            l => {
+                let upper = *pos.select_nth_unstable(l / 2).1 as f64;
+                if l % 2 == 1 {
+                    upper
+                } else {
+                    // The lower middle is the largest of the half below the upper middle.
+                    let lower = pos[..l / 2].iter().copied().max().unwrap_or(0) as f64;
+                    (lower + upper) / 2.0
+                }
+            }
         };
 
         // Every grouping in one pass over the records.
@@ -604,19 +611,24 @@ impl AssignmentTally {
 
         // Worst cases: lowest best IoU first (ties in dataset order), then unmatched ones not
         // already listed.
-        let mut order: Vec<usize> = (0..self.records.len()).collect();
-        order.sort_by(|&a, &b| {
-            self.records[a]
+        let by_iou = |a: &usize, b: &usize| {
+            self.records[*a]
                 .best_iou
-                .total_cmp(&self.records[b].best_iou)
-                .then(a.cmp(&b))
-        });
-        let mut picked: Vec<usize> = order.iter().copied().take(worst).collect();
-        let mut extra: Vec<usize> = order
+                .total_cmp(&self.records[*b].best_iou)
+                .then(a.cmp(b))
+        };
+        let mut order: Vec<usize> = (0..self.records.len()).collect();
+        let k = worst.min(order.len());
+        if k < order.len() {
+            // Only the first `worst` need sorting: a selection, not a sort of every GT.
+            order.select_nth_unstable_by(k, by_iou);
+        }
+        order[..k].sort_unstable_by(by_iou);
+        let mut picked: Vec<usize> = order[..k].to_vec();
+        let mut extra: Vec<usize> = order[k..]
             .iter()
             .copied()
-            .skip(worst)
-            .filter(|&k| self.records[k].positives == 0)
+            .filter(|&i| self.records[i].positives == 0)
             .collect();
         extra.sort_unstable();
         let unmatched_not_listed = extra.len().saturating_sub(max_unmatched) as u64;
