@@ -505,3 +505,30 @@ fn single_file_outputs_refuse_to_overwrite_without_force() {
         .collect();
     assert_eq!(left.len(), 2, "only the two outputs: {left:?}");
 }
+
+/// `ssd-assign audit ... | head`: a reader that goes away is not an error (issue #6).
+#[test]
+fn broken_pipe_on_stdout_is_not_an_error() {
+    for args in [
+        &["audit", "fixtures/voc-mini", "-q"][..],
+        &["audit", "fixtures/voc-mini", "-q", "--format", "json"][..],
+        &["priors", "--priors", "ssd300"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
+            .args(args)
+            .current_dir(repo())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end before the report is written.
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        assert!(
+            o.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
