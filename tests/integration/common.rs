@@ -27,6 +27,16 @@ pub fn shared() -> Option<PathBuf> {
     None
 }
 
+/// The lines of a text file.
+#[allow(dead_code)]
+pub fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 /// The repository root.
 #[allow(dead_code)]
 pub fn repo() -> PathBuf {

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use ssd_assign::npy;
 
-use crate::common::{fixtures, repo, shared};
+use crate::common::{fixtures, lines, repo, shared};
 
 fn encode(dataset: &Path, out: &Path, flags: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
@@ -45,14 +45,6 @@ fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     v.sort();
     v
-}
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 /// The acceptance check: labels equal the reference's exactly, locs of positives within 1e-5

@@ -33,6 +33,15 @@ fn collision_file(
     Some(out.into_iter().next().unwrap().unwrap())
 }
 
+/// (prior, GT) of each positive, in prior order.
+fn prior_gt_pairs(r: &ssd_assign::pipeline::ImageResult) -> Vec<(u32, u32)> {
+    r.matching
+        .positives
+        .iter()
+        .map(|p| (p.prior, p.gt))
+        .collect()
+}
+
 #[test]
 fn collision_ab_reference_later_gt_wins() {
     let Some(r) = collision_file("collision_ab", CollisionPolicy::Reference) else {
@@ -44,12 +53,7 @@ fn collision_ab_reference_later_gt_wins() {
     // Order [A, B]: 279 -> B, 281 -> B, A has no positive.
     assert!(g[0].lost_collision && g[0].positives == 0);
     assert_eq!(g[1].positives, 2);
-    let pos: Vec<(u32, u32)> = r
-        .matching
-        .positives
-        .iter()
-        .map(|p| (p.prior, p.gt))
-        .collect();
+    let pos = prior_gt_pairs(&r);
     assert_eq!(pos, vec![(279, 1), (281, 1)]);
 }
 
@@ -59,12 +63,7 @@ fn collision_ba_reference_one_positive_each() {
         return;
     };
     // Order [B, A]: 281 -> A (forced), 279 -> B.
-    let pos: Vec<(u32, u32)> = r
-        .matching
-        .positives
-        .iter()
-        .map(|p| (p.prior, p.gt))
-        .collect();
+    let pos = prior_gt_pairs(&r);
     assert_eq!(pos, vec![(279, 0), (281, 1)]);
     assert!(r.matching.gts[0].lost_collision);
     assert_eq!(r.matching.gts[0].positives, 1);

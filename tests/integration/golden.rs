@@ -7,15 +7,7 @@ use ssd_assign::assign::MatchParams;
 use ssd_assign::npy;
 use ssd_assign::priors::PriorSet;
 
-use crate::common::{engine, run, shared};
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
+use crate::common::{engine, lines, run, shared};
 
 /// Checks one golden folder against one prior set; returns the number of images checked.
 fn check_golden(set: &str, expected: &str, priors: PriorSet) -> usize {
