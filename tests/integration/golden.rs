@@ -1,6 +1,5 @@
 //! The engine against the reference's own outputs in `../shared/golden` (issue #2).
 
-
 use serde_json::Value;
 use ssd_assign::assign::MatchParams;
 use ssd_assign::npy;
