@@ -42,6 +42,16 @@ pub struct MatchParams {
     pub neg_pos_ratio: u32,
 }
 
+impl CollisionPolicy {
+    /// The flag value (`reference`, `optimal`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CollisionPolicy::Reference => "reference",
+            CollisionPolicy::Optimal => "optimal",
+        }
+    }
+}
+
 impl Default for MatchParams {
     fn default() -> Self {
         MatchParams {

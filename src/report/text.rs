@@ -215,10 +215,7 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
         c.priors,
         c.num_priors,
         c.threshold,
-        serde_json::to_value(c.collision)
-            .ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default(),
+        c.collision.as_str(),
         a.gts
     );
     let o = &a.overall;
@@ -244,20 +241,21 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
         o.coverage.get("0.5").map(pct).unwrap_or_default(),
         o.coverage.get("0.7").map(pct).unwrap_or_default()
     );
-    let hist: Vec<String> = a
-        .positives_per_gt
+    // In bin order (the map's own order is lexical: ">10" would come first).
+    let hist: Vec<String> = super::POSITIVE_BINS
         .iter()
-        .map(|(k, v)| (k.clone(), *v))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|(k, v)| format!("{k}: {v}"))
+        .filter_map(|(name, _, _)| {
+            a.positives_per_gt
+                .get(*name)
+                .map(|v| format!("{name}: {v}"))
+        })
         .collect();
     let _ = writeln!(
         out,
         "  positives/GT     mean {:.2}, median {}; {}",
         a.positives_per_gt_mean,
         a.positives_per_gt_median,
-        order_bins(&hist).join(", ")
+        hist.join(", ")
     );
 
     out.push('\n');
@@ -381,17 +379,6 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
             );
         }
     }
-}
-
-fn order_bins(items: &[String]) -> Vec<String> {
-    let order = ["0", "1", "2", "3-5", "6-10", ">10"];
-    let mut v: Vec<String> = Vec::new();
-    for k in order {
-        if let Some(s) = items.iter().find(|s| s.split(':').next() == Some(k)) {
-            v.push(s.clone());
-        }
-    }
-    v
 }
 
 fn render_comparison(configs: &[AssignmentReport], out: &mut String) {
