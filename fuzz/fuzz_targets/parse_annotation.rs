@@ -1,12 +1,16 @@
 //! Fuzz target: any bytes into the annotation reader, then into `resolve` (issue #6).
-//! Must never panic, whatever the bytes. Run: see docs/robustness.md.
+//! Must never panic, whatever the bytes, and the fast tokenizer must give exactly what
+//! quick-xml alone gives (value or error). Run: see docs/robustness.md.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use ssd_assign::voc::xml::parse_annotation_quick_xml;
 use ssd_assign::voc::{parse_annotation, resolve, LabelMap, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(raw) = parse_annotation(data) else {
+    let parsed = parse_annotation(data);
+    assert_eq!(parsed, parse_annotation_quick_xml(data), "fast path differs");
+    let Ok(raw) = parsed else {
         return;
     };
     let labels = LabelMap::voc();

@@ -15,6 +15,8 @@ use std::borrow::Cow;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+mod fast;
+
 /// Files larger than this are refused unread (a VOC annotation is a few kB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// Element nesting deeper than this is refused (a VOC annotation nests 4 levels).
@@ -331,13 +333,15 @@ impl Locator<'_> {
             // Not expected (offsets only grow), but never wrong.
             return line_col(&self.text[..pos]);
         }
-        for &b in &self.text[self.pos..pos] {
-            if b == b'\n' {
-                self.line += 1;
-                self.column = 1;
-            } else if (b & 0xC0) != 0x80 {
-                self.column += 1;
+        let seg = &self.text[self.pos..pos];
+        // Counted over whole slices (the compiler vectorises these counts).
+        let chars = |s: &[u8]| s.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
+        match memchr::memrchr(b'\n', seg) {
+            Some(last) => {
+                self.line += memchr::memchr_iter(b'\n', &seg[..=last]).count();
+                self.column = 1 + chars(&seg[last + 1..]);
             }
+            None => self.column += chars(seg),
         }
         self.pos = pos;
         (self.line, self.column)
@@ -364,30 +368,40 @@ enum Tag {
     Other,
 }
 
-/// The [`Tag`] of an element name (namespace prefix ignored), without allocating.
+/// The [`Tag`] of an element name (namespace prefix ignored), without allocating: the
+/// candidates are picked by length, then compared ignoring ASCII case.
 fn tag_of(name: &str) -> Tag {
-    let local = match name.rfind(':') {
-        Some(i) => &name[i + 1..],
-        None => name,
+    let bytes = name.as_bytes();
+    let local = match bytes.iter().rposition(|&c| c == b':') {
+        Some(i) => &bytes[i + 1..],
+        None => bytes,
     };
-    const TAGS: [(&str, Tag); 14] = [
-        ("annotation", Tag::Annotation),
-        ("filename", Tag::Filename),
-        ("size", Tag::Size),
-        ("object", Tag::Object),
-        ("width", Tag::Width),
-        ("height", Tag::Height),
-        ("name", Tag::Name),
-        ("difficult", Tag::Difficult),
-        ("truncated", Tag::Truncated),
-        ("bndbox", Tag::BndBox),
-        ("xmin", Tag::XMin),
-        ("ymin", Tag::YMin),
-        ("xmax", Tag::XMax),
-        ("ymax", Tag::YMax),
-    ];
-    TAGS.iter()
-        .find(|(t, _)| t.len() == local.len() && t.eq_ignore_ascii_case(local))
+    let candidates: &[(&[u8], Tag)] = match local.len() {
+        4 => &[
+            (b"xmin", Tag::XMin),
+            (b"ymin", Tag::YMin),
+            (b"xmax", Tag::XMax),
+            (b"ymax", Tag::YMax),
+            (b"name", Tag::Name),
+            (b"size", Tag::Size),
+        ],
+        5 => &[(b"width", Tag::Width)],
+        6 => &[
+            (b"object", Tag::Object),
+            (b"bndbox", Tag::BndBox),
+            (b"height", Tag::Height),
+        ],
+        8 => &[(b"filename", Tag::Filename)],
+        9 => &[
+            (b"difficult", Tag::Difficult),
+            (b"truncated", Tag::Truncated),
+        ],
+        10 => &[(b"annotation", Tag::Annotation)],
+        _ => &[],
+    };
+    candidates
+        .iter()
+        .find(|(t, _)| t.eq_ignore_ascii_case(local))
         .map_or(Tag::Other, |&(_, tag)| tag)
 }
 
@@ -417,6 +431,13 @@ impl Warnings {
 /// Parses one annotation from its bytes. Never panics, whatever the bytes; refuses more than
 /// [`MAX_FILE_BYTES`] and nesting deeper than [`MAX_DEPTH`].
 pub fn parse_annotation(bytes: &[u8]) -> Result<RawAnnotation, XmlError> {
+    parse_annotation_with(bytes, parse_text)
+}
+
+fn parse_annotation_with(
+    bytes: &[u8],
+    parse_text: fn(&str) -> Result<RawAnnotation, XmlError>,
+) -> Result<RawAnnotation, XmlError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(XmlError::TooLarge(bytes.len() as u64));
     }
@@ -459,208 +480,298 @@ struct Open {
     pos: usize,
 }
 
+/// What both tokenizers feed: the element structure of one annotation, turned into a
+/// [`RawAnnotation`]. All the VOC semantics (which element is which field, duplicates, where an
+/// object starts) live here, once.
+struct Builder<'t> {
+    text: &'t str,
+    loc: Locator<'t>,
+    out: RawAnnotation,
+    warnings: Warnings,
+    stack: Vec<Open>,
+    /// The text of the field being read.
+    buf: String,
+    seen_root: bool,
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        Builder {
+            text,
+            loc: Locator {
+                text: text.as_bytes(),
+                pos: 0,
+                line: 1,
+                column: 1,
+            },
+            out: RawAnnotation::default(),
+            warnings: Warnings {
+                kept: Vec::new(),
+                dropped: 0,
+            },
+            stack: Vec::with_capacity(8),
+            buf: String::new(),
+            seen_root: false,
+        }
+    }
+
+    fn error_at(&self, pos: usize, message: String) -> XmlError {
+        let (line, column) = line_col(&self.text.as_bytes()[..pos.min(self.text.len())]);
+        XmlError::Syntax {
+            line,
+            column,
+            message,
+        }
+    }
+
+    /// Inside a field: its text is wanted.
+    fn in_field(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Open {
+                ctx: Ctx::Field(_),
+                ..
+            })
+        )
+    }
+
+    /// A start tag named `name` whose `<` is at byte `start`.
+    fn start(&mut self, name: &str, start: usize) -> Result<(), XmlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "elements nested deeper than {MAX_DEPTH} levels (a VOC annotation nests 4): \
+                     not an annotation"
+                ),
+            ));
+        }
+        let tag = tag_of(name);
+        let out = &mut self.out;
+        let ctx = match self.stack.last().map(|o| o.ctx) {
+            None => {
+                if self.seen_root {
+                    return Err(self.error_at(
+                        start,
+                        "a second root element after </annotation>: one annotation per file".into(),
+                    ));
+                }
+                self.seen_root = true;
+                if tag != Tag::Annotation {
+                    return Err(XmlError::NotAnnotation(name.to_string()));
+                }
+                Ctx::Annotation
+            }
+            Some(Ctx::Annotation) => match tag {
+                Tag::Filename => Ctx::Field(Field::Filename),
+                Tag::Size => {
+                    out.has_size = true;
+                    Ctx::Size
+                }
+                Tag::Object => {
+                    let (line, column) = self.loc.at(start);
+                    out.objects.push(RawObject {
+                        line,
+                        column,
+                        ..RawObject::default()
+                    });
+                    Ctx::Object
+                }
+                _ => Ctx::Ignored,
+            },
+            Some(Ctx::Size) => match tag {
+                Tag::Width => Ctx::Field(Field::Width),
+                Tag::Height => Ctx::Field(Field::Height),
+                _ => Ctx::Ignored,
+            },
+            Some(Ctx::Object) => match tag {
+                Tag::Name => Ctx::Field(Field::Name),
+                Tag::Difficult => Ctx::Field(Field::Difficult),
+                Tag::Truncated => Ctx::Field(Field::Truncated),
+                Tag::BndBox => match out.objects.last_mut() {
+                    Some(obj) if obj.has_bndbox => {
+                        let (line, _) = self.loc.at(start);
+                        self.warnings.push(format!(
+                            "line {line}: object {}: a second <bndbox>; the first is used",
+                            out.objects.len() - 1
+                        ));
+                        Ctx::Ignored
+                    }
+                    Some(obj) => {
+                        obj.has_bndbox = true;
+                        Ctx::BndBox
+                    }
+                    None => Ctx::Ignored,
+                },
+                _ => Ctx::Ignored,
+            },
+            Some(Ctx::BndBox) => match tag {
+                Tag::XMin => Ctx::Field(Field::Coord(0)),
+                Tag::YMin => Ctx::Field(Field::Coord(1)),
+                Tag::XMax => Ctx::Field(Field::Coord(2)),
+                Tag::YMax => Ctx::Field(Field::Coord(3)),
+                _ => Ctx::Ignored,
+            },
+            Some(Ctx::Field(_)) | Some(Ctx::Ignored) => Ctx::Ignored,
+        };
+        if matches!(ctx, Ctx::Field(_)) {
+            self.buf.clear();
+        }
+        self.stack.push(Open { ctx, pos: start });
+        Ok(())
+    }
+
+    /// The end tag (already checked against its start tag) whose `<` is at byte `start`.
+    fn end(&mut self, start: usize) -> Result<(), XmlError> {
+        let Some(open) = self.stack.pop() else {
+            return Err(self.error_at(start, "a close tag with no open element".into()));
+        };
+        let Ctx::Field(field) = open.ctx else {
+            return Ok(());
+        };
+        let value = self.buf.trim();
+        let object = self.out.objects.len().saturating_sub(1);
+        let out = &mut self.out;
+        let slot = match field {
+            Field::Filename => Some(&mut out.filename),
+            Field::Width => Some(&mut out.width),
+            Field::Height => Some(&mut out.height),
+            Field::Name => out.objects.last_mut().map(|o| &mut o.name),
+            Field::Difficult => out.objects.last_mut().map(|o| &mut o.difficult),
+            Field::Truncated => out.objects.last_mut().map(|o| &mut o.truncated),
+            Field::Coord(k) => out.objects.last_mut().map(|o| &mut o.coords[k]),
+        };
+        match slot {
+            Some(slot @ None) => *slot = Some(value.to_string()),
+            Some(Some(first)) => {
+                let (line, _) = self.loc.at(open.pos);
+                let whose = match field {
+                    Field::Filename | Field::Width | Field::Height => String::new(),
+                    _ => format!("object {object}: "),
+                };
+                self.warnings.push(format!(
+                    "line {line}: {whose}a second <{}>; the first ({first:?}) is used",
+                    field.tag()
+                ));
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Character data (line ends already normalised) starting at byte `start`.
+    fn text(&mut self, text: &str, start: usize) -> Result<(), XmlError> {
+        if self.in_field() {
+            self.buf.push_str(text);
+        } else if self.stack.is_empty() && !text.trim().is_empty() {
+            return Err(self.error_at(
+                start,
+                if self.seen_root {
+                    "text after </annotation>".into()
+                } else {
+                    "text before the root element".into()
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<RawAnnotation, XmlError> {
+        let text = self.text;
+        if let Some(open) = self.stack.last() {
+            let (line, column) = line_col(&text.as_bytes()[..open.pos.min(text.len())]);
+            let name = element_name_at(text, open.pos);
+            return Err(self.error_at(
+                text.len(),
+                format!(
+                    "the file ends inside <{name}> (opened at line {line}, column {column}): it is \
+                     truncated; re-export it"
+                ),
+            ));
+        }
+        if !self.seen_root {
+            return Err(XmlError::NoRoot);
+        }
+        let mut out = self.out;
+        out.warnings = self.warnings.finish();
+        Ok(out)
+    }
+}
+
+/// The text of a decoded annotation -> [`RawAnnotation`]: the fast tokenizer when it can read
+/// the file, else quick-xml. The result is the same either way (see [`fast`]).
 fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
+    match fast::parse(text) {
+        Some(out) => Ok(out),
+        None => parse_text_quick_xml(text),
+    }
+}
+
+/// [`parse_annotation`] with quick-xml reading every file: the authority the fast path is
+/// tested against. Not for use outside tests and benchmarks.
+#[doc(hidden)]
+pub fn parse_annotation_quick_xml(bytes: &[u8]) -> Result<RawAnnotation, XmlError> {
+    parse_annotation_with(bytes, parse_text_quick_xml)
+}
+
+/// Whether the fast tokenizer reads `bytes` (UTF-8 text) by itself, without falling back to
+/// quick-xml. For tests that keep the fast path in use on ordinary files.
+#[doc(hidden)]
+pub fn fast_path_reads(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|t| fast::parse(t).is_some())
+}
+
+fn parse_text_quick_xml(text: &str) -> Result<RawAnnotation, XmlError> {
     let mut reader = Reader::from_str(text);
     {
         let cfg = reader.config_mut();
         cfg.expand_empty_elements = true;
         cfg.check_end_names = true;
     }
-    let mut loc = Locator {
-        text: text.as_bytes(),
-        pos: 0,
-        line: 1,
-        column: 1,
-    };
-    let mut out = RawAnnotation::default();
-    let mut warnings = Warnings {
-        kept: Vec::new(),
-        dropped: 0,
-    };
-    let mut stack: Vec<Open> = Vec::with_capacity(8);
-    let mut buf = String::new();
-    let mut seen_root = false;
-    let at = |pos: usize, message: String| {
-        let (line, column) = line_col(&text.as_bytes()[..pos.min(text.len())]);
-        XmlError::Syntax {
-            line,
-            column,
-            message,
-        }
-    };
+    let mut b = Builder::new(text);
     loop {
         let start = reader.buffer_position() as usize;
         let event = match reader.read_event() {
             Ok(e) => e,
-            Err(e) => return Err(at(reader.error_position() as usize, e.to_string())),
+            Err(e) => return Err(b.error_at(reader.error_position() as usize, e.to_string())),
         };
         match event {
             Event::Start(e) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(at(
-                        start,
-                        format!(
-                            "elements nested deeper than {MAX_DEPTH} levels (a VOC annotation nests 4): \
-                             not an annotation"
-                        ),
-                    ));
-                }
-                let tag = tag_of(e.name().as_ref());
-                let ctx = match stack.last().map(|o| o.ctx) {
-                    None => {
-                        if seen_root {
-                            return Err(at(
-                                start,
-                                "a second root element after </annotation>: one annotation per file"
-                                    .into(),
-                            ));
-                        }
-                        seen_root = true;
-                        if tag != Tag::Annotation {
-                            return Err(XmlError::NotAnnotation(e.name().as_ref().to_string()));
-                        }
-                        Ctx::Annotation
-                    }
-                    Some(Ctx::Annotation) => match tag {
-                        Tag::Filename => Ctx::Field(Field::Filename),
-                        Tag::Size => {
-                            out.has_size = true;
-                            Ctx::Size
-                        }
-                        Tag::Object => {
-                            let (line, column) = loc.at(start);
-                            out.objects.push(RawObject {
-                                line,
-                                column,
-                                ..RawObject::default()
-                            });
-                            Ctx::Object
-                        }
-                        _ => Ctx::Ignored,
-                    },
-                    Some(Ctx::Size) => match tag {
-                        Tag::Width => Ctx::Field(Field::Width),
-                        Tag::Height => Ctx::Field(Field::Height),
-                        _ => Ctx::Ignored,
-                    },
-                    Some(Ctx::Object) => match tag {
-                        Tag::Name => Ctx::Field(Field::Name),
-                        Tag::Difficult => Ctx::Field(Field::Difficult),
-                        Tag::Truncated => Ctx::Field(Field::Truncated),
-                        Tag::BndBox => match out.objects.last_mut() {
-                            Some(obj) if obj.has_bndbox => {
-                                let (line, _) = loc.at(start);
-                                warnings.push(format!(
-                                    "line {line}: object {}: a second <bndbox>; the first is used",
-                                    out.objects.len() - 1
-                                ));
-                                Ctx::Ignored
-                            }
-                            Some(obj) => {
-                                obj.has_bndbox = true;
-                                Ctx::BndBox
-                            }
-                            None => Ctx::Ignored,
-                        },
-                        _ => Ctx::Ignored,
-                    },
-                    Some(Ctx::BndBox) => match tag {
-                        Tag::XMin => Ctx::Field(Field::Coord(0)),
-                        Tag::YMin => Ctx::Field(Field::Coord(1)),
-                        Tag::XMax => Ctx::Field(Field::Coord(2)),
-                        Tag::YMax => Ctx::Field(Field::Coord(3)),
-                        _ => Ctx::Ignored,
-                    },
-                    Some(Ctx::Field(_)) | Some(Ctx::Ignored) => Ctx::Ignored,
-                };
-                if matches!(ctx, Ctx::Field(_)) {
-                    buf.clear();
-                }
-                stack.push(Open { ctx, pos: start });
+                b.start(e.name().as_ref(), start)?;
             }
-            Event::End(_) => {
-                let Some(open) = stack.pop() else {
-                    return Err(at(start, "a close tag with no open element".into()));
-                };
-                if let Ctx::Field(field) = open.ctx {
-                    let value = buf.trim().to_string();
-                    let object = out.objects.len().saturating_sub(1);
-                    let slot = match field {
-                        Field::Filename => Some(&mut out.filename),
-                        Field::Width => Some(&mut out.width),
-                        Field::Height => Some(&mut out.height),
-                        Field::Name => out.objects.last_mut().map(|o| &mut o.name),
-                        Field::Difficult => out.objects.last_mut().map(|o| &mut o.difficult),
-                        Field::Truncated => out.objects.last_mut().map(|o| &mut o.truncated),
-                        Field::Coord(k) => out.objects.last_mut().map(|o| &mut o.coords[k]),
-                    };
-                    match slot {
-                        Some(slot @ None) => *slot = Some(value),
-                        Some(Some(first)) => {
-                            let (line, _) = loc.at(open.pos);
-                            let whose = match field {
-                                Field::Filename | Field::Width | Field::Height => String::new(),
-                                _ => format!("object {object}: "),
-                            };
-                            warnings.push(format!(
-                                "line {line}: {whose}a second <{}>; the first ({first:?}) is used",
-                                field.tag()
-                            ));
-                        }
-                        None => {}
-                    }
-                }
-            }
+            Event::End(_) => b.end(start)?,
             Event::Text(t) => {
-                if let Some(Open {
-                    ctx: Ctx::Field(_), ..
-                }) = stack.last()
-                {
-                    buf.push_str(&t.xml10_content());
-                } else if stack.is_empty() && !t.xml10_content().trim().is_empty() {
-                    return Err(at(
-                        start,
-                        if seen_root {
-                            "text after </annotation>".into()
-                        } else {
-                            "text before the root element".into()
-                        },
-                    ));
+                if b.in_field() || b.stack.is_empty() {
+                    b.text(&t.xml10_content(), start)?;
                 }
             }
             Event::CData(t) => {
-                if let Some(Open {
-                    ctx: Ctx::Field(_), ..
-                }) = stack.last()
-                {
-                    buf.push_str(&t.xml10_content());
+                if b.in_field() {
+                    b.buf.push_str(&t.xml10_content());
                 }
             }
             Event::GeneralRef(r) => {
-                if let Some(Open {
-                    ctx: Ctx::Field(_), ..
-                }) = stack.last()
-                {
+                if b.in_field() {
                     let raw: String = r.as_ref().to_string();
                     match resolve_reference(&raw) {
-                        Some(c) => buf.push(c),
+                        Some(c) => b.buf.push(c),
                         None => {
-                            let (line, column) = loc.at(start);
-                            warnings.push(format!(
+                            let (line, column) = b.loc.at(start);
+                            b.warnings.push(format!(
                                 "line {line}, column {column}: entity reference &{raw}; is kept as \
                                  written (entities are never expanded): replace it with its text"
                             ));
-                            buf.push('&');
-                            buf.push_str(&raw);
-                            buf.push(';');
+                            b.buf.push('&');
+                            b.buf.push_str(&raw);
+                            b.buf.push(';');
                         }
                     }
                 }
             }
             Event::DocType(d) => {
                 if d.as_ref().contains("<!ENTITY") {
-                    let (line, _) = loc.at(start);
-                    warnings.push(format!(
+                    let (line, _) = b.loc.at(start);
+                    b.warnings.push(format!(
                         "line {line}: the DOCTYPE declares entities; they are never expanded \
                          (references to them are kept as written)"
                     ));
@@ -670,22 +781,7 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
             Event::Empty(_) | Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
         }
     }
-    if let Some(open) = stack.last() {
-        let (line, column) = line_col(&text.as_bytes()[..open.pos.min(text.len())]);
-        let name = element_name_at(text, open.pos);
-        return Err(at(
-            text.len(),
-            format!(
-                "the file ends inside <{name}> (opened at line {line}, column {column}): it is \
-                 truncated; re-export it"
-            ),
-        ));
-    }
-    if !seen_root {
-        return Err(XmlError::NoRoot);
-    }
-    out.warnings = warnings.finish();
-    Ok(out)
+    b.finish()
 }
 
 /// The element name of the start tag at byte `pos` (for messages).

@@ -21,7 +21,7 @@ use ssd_assign::voc::{
 use crate::common::{engine, run_listing};
 
 /// A valid annotation: 500x375, one dog at (10, 20, 200, 300) on line 12.
-const GOOD: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+pub(crate) const GOOD: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <annotation>
   <folder>VOC2007</folder>
   <filename>good.jpg</filename>
@@ -1344,7 +1344,7 @@ fn exif_rotation_is_named() {
 // ---------------------------------------------------------------- never a panic
 
 /// Mutations of a valid annotation: byte flips, cuts, splices of markup.
-fn mutated() -> impl Strategy<Value = Vec<u8>> {
+pub(crate) fn mutated() -> impl Strategy<Value = Vec<u8>> {
     let pieces = prop::sample::select(vec![
         "<",
         ">",

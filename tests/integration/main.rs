@@ -5,6 +5,7 @@ mod bad_input;
 mod common;
 mod encode;
 mod engine;
+mod fast_path;
 mod golden;
 mod layouts;
 mod priors;
