@@ -17,7 +17,7 @@
 //! skipped prior could be positive or the GT's best, so the result is identical to the dense
 //! computation.
 
-use crate::geometry::{iou_run, iou_with_areas, Corners};
+use crate::geometry::{iou_run_columns, iou_with_areas, Corners};
 use crate::priors::PriorSet;
 
 /// How GTs that share a best prior are resolved.
@@ -160,7 +160,7 @@ impl Matcher {
             self.is_touched = vec![false; np];
             self.ious = vec![0.0; np];
         }
-        let corners = priors.corners();
+        let columns = priors.corner_columns();
         let areas = priors.areas();
         let mut gt_best: Vec<(u32, f32)> = Vec::with_capacity(gts.len());
         // Per prior, only overlaps at or above the threshold are recorded: a prior whose best
@@ -177,16 +177,11 @@ impl Matcher {
             let floor = |best: f32| if best < threshold { best } else { threshold };
             priors.for_each_candidate_pruned(&gt.corners, area_gt, floor(0.0), |run| {
                 let ious = &mut self.ious[..run.len()];
-                iou_run(
-                    &gt.corners,
-                    area_gt,
-                    &corners[run.clone()],
-                    &areas[run.clone()],
-                    ious,
-                );
+                iou_run_columns(&gt.corners, area_gt, columns, areas, run.clone(), ious);
                 // The run's maximum first (one branch-free pass): most runs neither beat
                 // the GT's best nor reach the threshold, and then need no per-prior scan.
-                let run_max = ious.iter().fold(0.0f32, |m, &v| m.max(v));
+                // (IoUs are finite or NaN-free: a compare-select maximum is exact.)
+                let run_max = ious.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
                 if run_max > 0.0 && run_max >= best.1 {
                     let k = ious
                         .iter()

@@ -15,7 +15,7 @@ use std::sync::Arc;
 pub use config::{ConfigError, ExtraScale, FeatureMap, LoopOrder, PriorConfig, MAX_PRIORS};
 pub use presets::{resolve, PRESETS};
 
-use crate::geometry::{CenterSize, Corners};
+use crate::geometry::{CenterSize, CornerColumns, Corners};
 
 /// A generated prior set with its spatial index.
 #[derive(Debug, Clone)]
@@ -24,6 +24,8 @@ pub struct PriorSet {
     config: Option<Arc<PriorConfig>>,
     cxcy: Vec<CenterSize>,
     corners: Vec<Corners>,
+    /// The same corners, one array per coordinate (for the matcher's vectorised IoUs).
+    columns: CornerColumns,
     areas: Vec<f32>,
     blocks: Vec<PriorBlock>,
     /// Smallest and largest prior area of each block, for [`PriorSet::for_each_candidate_pruned`].
@@ -150,6 +152,7 @@ impl PriorSet {
             name: name.to_string(),
             config: None,
             cxcy,
+            columns: CornerColumns::from_corners(&corners),
             corners,
             areas,
             blocks,
@@ -175,6 +178,9 @@ impl PriorSet {
     }
     pub fn corners(&self) -> &[Corners] {
         &self.corners
+    }
+    pub fn corner_columns(&self) -> &CornerColumns {
+        &self.columns
     }
     pub fn areas(&self) -> &[f32] {
         &self.areas
