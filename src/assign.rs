@@ -232,11 +232,13 @@ impl Matcher {
             return result;
         }
 
-        let forced = match params.collision {
+        let optimal;
+        let forced: &[(u32, f32)] = match params.collision {
             CollisionPolicy::Optimal if has_collision(&gt_best) && gts.len() <= np => {
-                optimal_forced(priors, gts)
+                optimal = optimal_forced(priors, gts);
+                &optimal
             }
-            _ => gt_best.clone(),
+            _ => &gt_best,
         };
         // Reference index write: later GTs overwrite earlier ones.
         for (j, &(p, _)) in forced.iter().enumerate() {

@@ -31,6 +31,14 @@ pub struct Engine {
     pub check_images: bool,
 }
 
+/// What a thread reuses from image to image.
+#[derive(Debug, Default)]
+pub struct Worker {
+    matcher: Matcher,
+    /// The bytes of the annotation file being read.
+    bytes: Vec<u8>,
+}
+
 /// One image, read and matched.
 #[derive(Debug, Clone)]
 pub struct ImageResult {
@@ -57,7 +65,15 @@ pub type Outcome = Result<ImageResult, FileError>;
 /// regular file (a directory named `*.xml`; a FIFO, whose read would block forever; a link that
 /// loops) and files over [`voc::xml::MAX_FILE_BYTES`]; reads at most that many bytes even if the
 /// file grows meanwhile. The error is the message users read, without the path.
-pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation, String> {
+pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation<'static>, String> {
+    read_raw_with(path, &mut Vec::new()).map(voc::RawAnnotation::into_owned)
+}
+
+/// [`read_raw`] reading the bytes into `bytes` (a buffer reused from file to file).
+pub fn read_raw_with<'b>(
+    path: &std::path::Path,
+    bytes: &'b mut Vec<u8>,
+) -> Result<voc::RawAnnotation<'b>, String> {
     use std::io::Read;
     let cannot_read = |e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
@@ -89,14 +105,13 @@ pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation, String> {
     } else {
         len
     };
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(limit)
-        .read_to_end(&mut bytes)
-        .map_err(cannot_read)?;
+    bytes.clear();
+    bytes.reserve(len as usize);
+    file.take(limit).read_to_end(bytes).map_err(cannot_read)?;
     if bytes.len() as u64 > voc::xml::MAX_FILE_BYTES {
         return Err(voc::XmlError::TooLarge(bytes.len() as u64).to_string());
     }
-    voc::parse_annotation(&bytes).map_err(|e| e.to_string())
+    voc::parse_annotation(bytes).map_err(|e| e.to_string())
 }
 
 fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
@@ -112,14 +127,14 @@ fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
 
 impl Engine {
     /// Reads, resolves and matches one image.
-    pub fn process(&self, entry: &ImageEntry, matcher: &mut Matcher) -> Outcome {
+    pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
         let fail = |message: String| FileError {
             id: entry.id.clone(),
             path: entry.xml(),
             message,
         };
         let xml = entry.xml();
-        let raw = read_raw(&xml).map_err(fail)?;
+        let raw = read_raw_with(&xml, &mut worker.bytes).map_err(fail)?;
         let mut size_from_image = |filename: Option<&str>| -> Result<(u32, u32), String> {
             let path = find_image(entry, filename).ok_or_else(|| {
                 let dirs: Vec<String> = entry
@@ -142,7 +157,7 @@ impl Engine {
                 label: o.label,
             })
             .collect();
-        let matching = matcher.match_image(&self.priors, &gts, &self.params);
+        let matching = worker.matcher.match_image(&self.priors, &gts, &self.params);
         let image_check = self.check_images.then(|| check_image(entry, &annotation));
         Ok(ImageResult {
             id: entry.id.clone(),
@@ -179,7 +194,7 @@ impl Engine {
                         next.map(|chunk| {
                             chunk
                                 .par_iter()
-                                .map_init(Matcher::new, |m, e| self.process(e, m))
+                                .map_init(Worker::default, |w, e| self.process(e, w))
                                 .collect::<Vec<Outcome>>()
                         })
                     },
@@ -220,16 +235,17 @@ pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> Vec<String> {
         entries
             .par_iter()
             .flat_map_iter(|e| {
-                read_raw(&e.xml())
+                let mut bytes = Vec::new();
+                read_raw_with(&e.xml(), &mut bytes)
                     .map(|r| {
                         r.objects
-                            .into_iter()
-                            .filter_map(|o| o.name)
+                            .iter()
+                            .filter_map(|o| o.name.as_deref())
+                            .map(voc::labels::normalize_name)
                             .collect::<Vec<_>>()
                     })
                     .unwrap_or_default()
             })
-            .map(|n| voc::labels::normalize_name(&n))
             .collect()
     });
     names.sort();

@@ -193,7 +193,8 @@ impl DatasetTally {
                 return;
             }
         };
-        let path = r.xml.display().to_string();
+        // Formatted only for the files that have something to report.
+        let path = || r.xml.display().to_string();
         let a = &r.annotation;
         s.images += 1;
         if a.objects.is_empty() {
@@ -223,7 +224,7 @@ impl DatasetTally {
                 }
                 SkipReason::Difficult => s.skipped_difficult += 1,
                 SkipReason::Invalid(why) => s.skipped_invalid.push(InvalidObject {
-                    path: path.clone(),
+                    path: path(),
                     object_index: k.index_in_file,
                     line: k.line,
                     column: k.column,
@@ -234,7 +235,7 @@ impl DatasetTally {
         }
         for w in &a.warnings {
             s.warnings.push(FileProblem {
-                path: path.clone(),
+                path: path(),
                 message: w.clone(),
             });
         }
@@ -242,7 +243,7 @@ impl DatasetTally {
             s.images_checked += 1;
             for f in &check.findings {
                 s.image_findings.push(ImageProblem {
-                    path: path.clone(),
+                    path: path(),
                     kind: f.kind(),
                     message: f.to_string(),
                 });

@@ -183,8 +183,8 @@ fn parse_dimension(tag: &str, text: Option<&str>) -> Result<Option<u32>, String>
     }
 }
 
-fn parse_coord(label: &str, text: &Option<String>) -> Result<f64, String> {
-    let t = match text.as_deref() {
+fn parse_coord(label: &str, text: Option<&str>) -> Result<f64, String> {
+    let t = match text {
         None => return Err(format!("<bndbox> has no <{label}>")),
         Some("") => return Err(format!("<{label}> is empty")),
         Some(t) => t,
@@ -218,7 +218,7 @@ pub type ImageSizeLookup<'a> = dyn FnMut(Option<&str>) -> Result<(u32, u32), Str
 /// [`SkippedObject`]'s `Display` for the message users read); boxes extending outside the image
 /// are kept (the reference does not clip) with a warning, or clamped with `clip`.
 pub fn resolve(
-    raw: RawAnnotation,
+    raw: RawAnnotation<'_>,
     labels: &LabelMap,
     opts: &ReadOptions,
     image_size: &mut ImageSizeLookup<'_>,
@@ -236,7 +236,7 @@ pub fn resolve(
             } else if let Err(e) = &h {
                 e.clone()
             } else {
-                let desc = |t: &Option<String>| match t.as_deref() {
+                let desc = |t: &Option<std::borrow::Cow<str>>| match t.as_deref() {
                     None => "missing",
                     Some("") => "empty",
                     Some(_) => "0",
@@ -303,7 +303,7 @@ pub fn resolve(
         let mut pixel = [0.0f64; 4];
         let mut bad = None;
         for c in 0..4 {
-            match parse_coord(COORD_TAGS[c], &o.coords[c]) {
+            match parse_coord(COORD_TAGS[c], o.coords[c].as_deref()) {
                 Ok(v) => pixel[c] = v,
                 Err(e) => {
                     bad = Some(e);
@@ -428,7 +428,7 @@ pub fn resolve(
         });
     }
     Ok(Annotation {
-        filename: raw.filename,
+        filename: raw.filename.map(std::borrow::Cow::into_owned),
         width,
         height,
         size_source,

@@ -24,14 +24,16 @@ pub const MAX_DEPTH: usize = 256;
 /// Warnings kept per file; the rest are counted in one last warning.
 pub const MAX_WARNINGS: usize = 20;
 
-/// The texts of one annotation, as written (trimmed of surrounding whitespace).
+/// The texts of one annotation, as written (trimmed of surrounding whitespace). They borrow
+/// from the file's bytes when the file is UTF-8 and a field is plain text, as nearly every
+/// field is (no allocation per field).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawAnnotation {
-    pub filename: Option<String>,
-    pub width: Option<String>,
-    pub height: Option<String>,
+pub struct RawAnnotation<'a> {
+    pub filename: Option<Cow<'a, str>>,
+    pub width: Option<Cow<'a, str>>,
+    pub height: Option<Cow<'a, str>>,
     pub has_size: bool,
-    pub objects: Vec<RawObject>,
+    pub objects: Vec<RawObject<'a>>,
     /// Non-fatal remarks (entity references left unexpanded, duplicate fields...), each naming
     /// its line; at most [`MAX_WARNINGS`] + 1.
     pub warnings: Vec<String>,
@@ -39,18 +41,48 @@ pub struct RawAnnotation {
 
 /// One `<object>` child of `<annotation>`.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct RawObject {
+pub struct RawObject<'a> {
     /// 1-based line of its `<object>` tag.
     pub line: usize,
     /// 1-based column (in characters) of the `<` of its `<object>` tag: what locates an object
     /// in a single-line file.
     pub column: usize,
-    pub name: Option<String>,
-    pub difficult: Option<String>,
-    pub truncated: Option<String>,
+    pub name: Option<Cow<'a, str>>,
+    pub difficult: Option<Cow<'a, str>>,
+    pub truncated: Option<Cow<'a, str>>,
     pub has_bndbox: bool,
     /// xmin, ymin, xmax, ymax.
-    pub coords: [Option<String>; 4],
+    pub coords: [Option<Cow<'a, str>>; 4],
+}
+
+fn owned(t: Option<Cow<'_, str>>) -> Option<Cow<'static, str>> {
+    t.map(|t| Cow::Owned(t.into_owned()))
+}
+
+impl RawAnnotation<'_> {
+    /// The same texts, owning their bytes.
+    pub fn into_owned(self) -> RawAnnotation<'static> {
+        RawAnnotation {
+            filename: owned(self.filename),
+            width: owned(self.width),
+            height: owned(self.height),
+            has_size: self.has_size,
+            objects: self
+                .objects
+                .into_iter()
+                .map(|o| RawObject {
+                    line: o.line,
+                    column: o.column,
+                    name: owned(o.name),
+                    difficult: owned(o.difficult),
+                    truncated: owned(o.truncated),
+                    has_bndbox: o.has_bndbox,
+                    coords: o.coords.map(owned),
+                })
+                .collect(),
+            warnings: self.warnings,
+        }
+    }
 }
 
 /// Why a file could not be read as an annotation. The texts are what users read.
@@ -430,14 +462,14 @@ impl Warnings {
 
 /// Parses one annotation from its bytes. Never panics, whatever the bytes; refuses more than
 /// [`MAX_FILE_BYTES`] and nesting deeper than [`MAX_DEPTH`].
-pub fn parse_annotation(bytes: &[u8]) -> Result<RawAnnotation, XmlError> {
+pub fn parse_annotation(bytes: &[u8]) -> Result<RawAnnotation<'_>, XmlError> {
     parse_annotation_with(bytes, parse_text)
 }
 
 fn parse_annotation_with(
     bytes: &[u8],
-    parse_text: fn(&str) -> Result<RawAnnotation, XmlError>,
-) -> Result<RawAnnotation, XmlError> {
+    parse_text: for<'t> fn(&'t str) -> Result<RawAnnotation<'t>, XmlError>,
+) -> Result<RawAnnotation<'_>, XmlError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(XmlError::TooLarge(bytes.len() as u64));
     }
@@ -445,6 +477,21 @@ fn parse_annotation_with(
         return Err(XmlError::NotXml(what.into()));
     }
     let (text, note) = decode(bytes)?;
+    let mut out = match text {
+        Cow::Borrowed(text) => parse_decoded(text, parse_text)?,
+        Cow::Owned(text) => parse_decoded(&text, parse_text)?.into_owned(),
+    };
+    if let Some(n) = note {
+        out.warnings.insert(0, n);
+    }
+    Ok(out)
+}
+
+/// The checks and the parse of decoded text.
+fn parse_decoded<'t>(
+    text: &'t str,
+    parse_text: for<'u> fn(&'u str) -> Result<RawAnnotation<'u>, XmlError>,
+) -> Result<RawAnnotation<'t>, XmlError> {
     let body = text.trim_start_matches('\u{FEFF}');
     let Some(first) = body.trim_start().chars().next() else {
         return Err(XmlError::Empty);
@@ -467,11 +514,7 @@ fn parse_annotation_with(
              byte-order mark: re-save the file as UTF-8"
         )));
     }
-    let mut out = parse_text(body)?;
-    if let Some(n) = note {
-        out.warnings.insert(0, n);
-    }
-    Ok(out)
+    parse_text(body)
 }
 
 /// One open element: what it is, and where its start tag began (byte offset).
@@ -486,12 +529,55 @@ struct Open {
 struct Builder<'t> {
     text: &'t str,
     loc: Locator<'t>,
-    out: RawAnnotation,
+    out: RawAnnotation<'t>,
     warnings: Warnings,
     stack: Vec<Open>,
     /// The text of the field being read.
-    buf: String,
+    field: FieldText<'t>,
     seen_root: bool,
+}
+
+/// The text of one field, borrowed from the file while it is one piece of plain text, copied
+/// once a second piece (a reference, CDATA, text around a child element) joins it.
+#[derive(Default)]
+struct FieldText<'t> {
+    first: Option<&'t str>,
+    buf: String,
+    owned: bool,
+}
+
+impl<'t> FieldText<'t> {
+    fn clear(&mut self) {
+        self.first = None;
+        self.buf.clear();
+        self.owned = false;
+    }
+
+    fn push(&mut self, text: Cow<'t, str>) {
+        match text {
+            Cow::Borrowed(t) if !self.owned && self.first.is_none() => self.first = Some(t),
+            t => self.push_str(&t),
+        }
+    }
+
+    fn push_str(&mut self, text: &str) {
+        if !self.owned {
+            self.owned = true;
+            if let Some(first) = self.first.take() {
+                self.buf.push_str(first);
+            }
+        }
+        self.buf.push_str(text);
+    }
+
+    /// The field's value: its text trimmed.
+    fn value(&self) -> Cow<'t, str> {
+        if self.owned {
+            Cow::Owned(self.buf.trim().to_string())
+        } else {
+            Cow::Borrowed(self.first.unwrap_or("").trim())
+        }
+    }
 }
 
 impl<'t> Builder<'t> {
@@ -510,7 +596,7 @@ impl<'t> Builder<'t> {
                 dropped: 0,
             },
             stack: Vec::with_capacity(8),
-            buf: String::new(),
+            field: FieldText::default(),
             seen_root: false,
         }
     }
@@ -615,7 +701,7 @@ impl<'t> Builder<'t> {
             Some(Ctx::Field(_)) | Some(Ctx::Ignored) => Ctx::Ignored,
         };
         if matches!(ctx, Ctx::Field(_)) {
-            self.buf.clear();
+            self.field.clear();
         }
         self.stack.push(Open { ctx, pos: start });
         Ok(())
@@ -629,7 +715,7 @@ impl<'t> Builder<'t> {
         let Ctx::Field(field) = open.ctx else {
             return Ok(());
         };
-        let value = self.buf.trim();
+        let value = self.field.value();
         let object = self.out.objects.len().saturating_sub(1);
         let out = &mut self.out;
         let slot = match field {
@@ -642,7 +728,7 @@ impl<'t> Builder<'t> {
             Field::Coord(k) => out.objects.last_mut().map(|o| &mut o.coords[k]),
         };
         match slot {
-            Some(slot @ None) => *slot = Some(value.to_string()),
+            Some(slot @ None) => *slot = Some(value),
             Some(Some(first)) => {
                 let (line, _) = self.loc.at(open.pos);
                 let whose = match field {
@@ -660,9 +746,9 @@ impl<'t> Builder<'t> {
     }
 
     /// Character data (line ends already normalised) starting at byte `start`.
-    fn text(&mut self, text: &str, start: usize) -> Result<(), XmlError> {
+    fn text(&mut self, text: Cow<'t, str>, start: usize) -> Result<(), XmlError> {
         if self.in_field() {
-            self.buf.push_str(text);
+            self.field.push(text);
         } else if self.stack.is_empty() && !text.trim().is_empty() {
             return Err(self.error_at(
                 start,
@@ -676,7 +762,7 @@ impl<'t> Builder<'t> {
         Ok(())
     }
 
-    fn finish(self) -> Result<RawAnnotation, XmlError> {
+    fn finish(self) -> Result<RawAnnotation<'t>, XmlError> {
         let text = self.text;
         if let Some(open) = self.stack.last() {
             let (line, column) = line_col(&text.as_bytes()[..open.pos.min(text.len())]);
@@ -700,7 +786,7 @@ impl<'t> Builder<'t> {
 
 /// The text of a decoded annotation -> [`RawAnnotation`]: the fast tokenizer when it can read
 /// the file, else quick-xml. The result is the same either way (see [`fast`]).
-fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
+fn parse_text(text: &str) -> Result<RawAnnotation<'_>, XmlError> {
     match fast::parse(text) {
         Some(out) => Ok(out),
         None => parse_text_quick_xml(text),
@@ -710,7 +796,7 @@ fn parse_text(text: &str) -> Result<RawAnnotation, XmlError> {
 /// [`parse_annotation`] with quick-xml reading every file: the authority the fast path is
 /// tested against. Not for use outside tests and benchmarks.
 #[doc(hidden)]
-pub fn parse_annotation_quick_xml(bytes: &[u8]) -> Result<RawAnnotation, XmlError> {
+pub fn parse_annotation_quick_xml(bytes: &[u8]) -> Result<RawAnnotation<'_>, XmlError> {
     parse_annotation_with(bytes, parse_text_quick_xml)
 }
 
@@ -721,7 +807,7 @@ pub fn fast_path_reads(bytes: &[u8]) -> bool {
     std::str::from_utf8(bytes).is_ok_and(|t| fast::parse(t).is_some())
 }
 
-fn parse_text_quick_xml(text: &str) -> Result<RawAnnotation, XmlError> {
+fn parse_text_quick_xml(text: &str) -> Result<RawAnnotation<'_>, XmlError> {
     let mut reader = Reader::from_str(text);
     {
         let cfg = reader.config_mut();
@@ -742,28 +828,26 @@ fn parse_text_quick_xml(text: &str) -> Result<RawAnnotation, XmlError> {
             Event::End(_) => b.end(start)?,
             Event::Text(t) => {
                 if b.in_field() || b.stack.is_empty() {
-                    b.text(&t.xml10_content(), start)?;
+                    b.text(t.xml10_content(), start)?;
                 }
             }
             Event::CData(t) => {
                 if b.in_field() {
-                    b.buf.push_str(&t.xml10_content());
+                    b.field.push_str(&t.xml10_content());
                 }
             }
             Event::GeneralRef(r) => {
                 if b.in_field() {
                     let raw: String = r.as_ref().to_string();
                     match resolve_reference(&raw) {
-                        Some(c) => b.buf.push(c),
+                        Some(c) => b.field.push_str(c.encode_utf8(&mut [0; 4])),
                         None => {
                             let (line, column) = b.loc.at(start);
                             b.warnings.push(format!(
                                 "line {line}, column {column}: entity reference &{raw}; is kept as \
                                  written (entities are never expanded): replace it with its text"
                             ));
-                            b.buf.push('&');
-                            b.buf.push_str(&raw);
-                            b.buf.push(';');
+                            b.field.push_str(&format!("&{raw};"));
                         }
                     }
                 }

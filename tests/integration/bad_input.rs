@@ -288,7 +288,7 @@ fn name_in(encoding: &str, name_bytes: &[u8]) -> String {
     bytes.extend_from_slice(name_bytes);
     bytes.extend_from_slice(b"</name></object></annotation>");
     let raw = parse_annotation(&bytes).unwrap_or_else(|e| panic!("{encoding}: {e}"));
-    raw.objects[0].name.clone().unwrap()
+    raw.objects[0].name.clone().unwrap().into_owned()
 }
 
 #[test]
@@ -353,8 +353,8 @@ fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
 fn utf16_and_bom() {
     let text = GOOD.replace("utf-8", "UTF-16").replace("dog", "chien ŝ");
     for (be, bom) in [(false, true), (true, true), (false, false), (true, false)] {
-        let raw =
-            parse_annotation(&utf16(&text, be, bom)).unwrap_or_else(|e| panic!("{be} {bom}: {e}"));
+        let bytes = utf16(&text, be, bom);
+        let raw = parse_annotation(&bytes).unwrap_or_else(|e| panic!("{be} {bom}: {e}"));
         assert_eq!(raw.objects[0].name.as_deref(), Some("chien ŝ"));
         assert_eq!(raw.objects[0].line, 11);
     }
@@ -364,7 +364,8 @@ fn utf16_and_bom() {
     let raw = parse_annotation(&bytes).unwrap();
     assert_eq!(raw.objects[0].name.as_deref(), Some("dog"));
     // A UTF-8 file that claims UTF-16: read as UTF-8, with a warning.
-    let raw = parse_annotation(GOOD.replace("utf-8", "utf-16").as_bytes()).unwrap();
+    let text = GOOD.replace("utf-8", "utf-16");
+    let raw = parse_annotation(text.as_bytes()).unwrap();
     assert_eq!(raw.objects.len(), 1);
     assert_contains(
         &raw.warnings[0],
@@ -530,7 +531,8 @@ fn zero_or_bad_size_values() {
     let a = resolve_xml(&with("500.0", " 375 "), ReadOptions::default()).unwrap();
     assert_eq!((a.width, a.height), (500, 375));
     // With an image: a bad value becomes a warning and the image's size is used.
-    let raw = parse_annotation(with("abc", "375").as_bytes()).unwrap();
+    let text = with("abc", "375");
+    let raw = parse_annotation(text.as_bytes()).unwrap();
     let a = resolve(raw, &LabelMap::voc(), &ReadOptions::default(), &mut |f| {
         assert_eq!(f, Some("x.jpg"));
         Ok((640, 480))
@@ -876,10 +878,8 @@ fn entities_are_never_expanded() {
 #[test]
 fn warnings_are_capped() {
     let body = "&x;".repeat(10_000);
-    let raw = parse_annotation(
-        format!("<annotation><filename>{body}</filename></annotation>").as_bytes(),
-    )
-    .unwrap();
+    let text = format!("<annotation><filename>{body}</filename></annotation>");
+    let raw = parse_annotation(text.as_bytes()).unwrap();
     assert_eq!(raw.warnings.len(), MAX_WARNINGS + 1);
     assert_eq!(
         raw.warnings.last().unwrap(),

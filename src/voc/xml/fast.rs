@@ -14,10 +14,12 @@
 //! tests check that on every file of the golden sets and quirk folders and on arbitrary and
 //! mutated bytes (property tests and the fuzz target).
 
+use std::borrow::Cow;
+
 use super::{Builder, RawAnnotation};
 
 /// The annotation, or `None` when quick-xml must read the file.
-pub(super) fn parse(text: &str) -> Option<RawAnnotation> {
+pub(super) fn parse(text: &str) -> Option<RawAnnotation<'_>> {
     let bytes = text.as_bytes();
     let n = bytes.len();
     let mut b = Builder::new(text);
@@ -34,11 +36,12 @@ pub(super) fn parse(text: &str) -> Option<RawAnnotation> {
         }
         if next > i && (open.is_empty() || b.in_field()) {
             let t = text.get(i..next)?;
-            if t.contains('\r') {
-                b.text(&normalize_eols(t), i).ok()?;
+            let t = if t.contains('\r') {
+                Cow::Owned(normalize_eols(t))
             } else {
-                b.text(t, i).ok()?;
-            }
+                Cow::Borrowed(t)
+            };
+            b.text(t, i).ok()?;
         }
         if next == n {
             break;
