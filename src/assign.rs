@@ -177,16 +177,12 @@ impl Matcher {
             let floor = |best: f32| if best < threshold { best } else { threshold };
             priors.for_each_candidate_pruned(&gt.corners, area_gt, floor(0.0), |run| {
                 let ious = &mut self.ious[..run.len()];
-                iou_run_columns(&gt.corners, area_gt, columns, areas, run.clone(), ious);
-                // The run's maximum first (one branch-free pass): most runs neither beat
-                // the GT's best nor reach the threshold, and then need no per-prior scan.
-                // (IoUs are finite or NaN-free: a compare-select maximum is exact.)
-                let run_max = ious.iter().fold(0.0f32, |m, &v| if v > m { v } else { m });
+                // The run's maximum comes with its IoUs: most runs neither beat the GT's best
+                // nor reach the threshold, and then need no per-prior scan.
+                let run_max =
+                    iou_run_columns(&gt.corners, area_gt, columns, areas, run.clone(), ious);
                 if run_max > 0.0 && run_max >= best.1 {
-                    let k = ious
-                        .iter()
-                        .position(|&v| v == run_max)
-                        .expect("max is present");
+                    let k = first_at_least(ious, run_max).expect("max is present");
                     let p = (run.start + k) as u32;
                     if run_max > best.1 || p < best.0 {
                         best = (p, run_max);
@@ -195,7 +191,9 @@ impl Matcher {
                 if run_max < threshold {
                     return floor(best.1);
                 }
-                for (p, &iou) in run.zip(ious.iter()) {
+                // From the first IoU at or above the threshold (found 8 at a time) on.
+                let from = first_at_least(ious, threshold).unwrap_or(ious.len());
+                for (p, &iou) in run.skip(from).zip(&ious[from..]) {
                     if iou >= threshold && iou > 0.0 {
                         if !self.is_touched[p] {
                             self.is_touched[p] = true;
@@ -283,6 +281,24 @@ impl Matcher {
         }
         result
     }
+}
+
+/// Index of the first value `>= x`: whole groups of 8 are skipped with one vector compare.
+#[inline]
+fn first_at_least(values: &[f32], x: f32) -> Option<usize> {
+    const LANES: usize = 8;
+    let chunks = values.chunks_exact(LANES);
+    let tail_start = values.len() - chunks.remainder().len();
+    for (c, chunk) in chunks.enumerate() {
+        if chunk.iter().fold(false, |hit, &v| hit | (v >= x)) {
+            let k = chunk.iter().position(|&v| v >= x).expect("a lane hit");
+            return Some(c * LANES + k);
+        }
+    }
+    values[tail_start..]
+        .iter()
+        .position(|&v| v >= x)
+        .map(|k| tail_start + k)
 }
 
 fn has_collision(best: &[(u32, f32)]) -> bool {

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use ssd_assign::assign::{CollisionPolicy, GtBox, MatchParams, Matcher};
 use ssd_assign::encode::{BoxCoder, Variances};
-use ssd_assign::geometry::{iou, Corners};
+use ssd_assign::geometry::{iou, iou_run_columns, iou_with_areas, CornerColumns, Corners};
 use ssd_assign::priors::PriorSet;
 
 use crate::common::{engine, run, shared};
@@ -203,6 +203,28 @@ proptest! {
         prop_assert_eq!(x, iou(&b, &a));
         prop_assert!((0.0..=1.0).contains(&x));
         prop_assert_eq!(iou(&a, &a), 1.0);
+    }
+
+    #[test]
+    fn vectorised_iou_run_equals_the_scalar_iou(
+        a in arb_box(),
+        boxes in prop::collection::vec(arb_box(), 0..40),
+        from in 0usize..40,
+    ) {
+        // Same value for every box (== treats the two zeros alike), and the maximum, whatever
+        // the run's length and start (lanes, tail).
+        let cols = CornerColumns::from_corners(&boxes);
+        let areas: Vec<f32> = boxes.iter().map(Corners::area).collect();
+        let from = from.min(boxes.len());
+        let mut out = vec![f32::NAN; boxes.len()];
+        let max = iou_run_columns(&a, a.area(), &cols, &areas, from..boxes.len(), &mut out);
+        let mut expected_max = 0.0f32;
+        for (k, b) in boxes[from..].iter().enumerate() {
+            let x = iou_with_areas(&a, a.area(), b, b.area());
+            prop_assert_eq!(out[k], x);
+            expected_max = expected_max.max(x);
+        }
+        prop_assert_eq!(max, expected_max);
     }
 
     #[test]
