@@ -1,11 +1,12 @@
 //! The per-image work and the parallel, order-preserving run over a dataset.
 //!
-//! Only this module knows about threads. Images are processed in chunks on a rayon pool; each
-//! chunk's results are handed to the sink in input order, so every output is identical whatever
-//! the thread count, and memory is bounded by the chunk size, not the dataset size.
+//! Only this module knows about threads. Images are processed in batches by `--jobs` threads;
+//! the batches' results are handed to the sink in input order, so every output is identical
+//! whatever the thread count, and memory is bounded by a window of batches, not the dataset
+//! size (see [`Engine::run`]).
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 
 use rayon::prelude::*;
 
@@ -15,9 +16,6 @@ use crate::priors::PriorSet;
 use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
 use crate::voc::images::{check_image, ImageCheck};
 use crate::voc::{self, Annotation, LabelMap, ReadOptions};
-
-/// Images processed together before their results go to the sink, in order.
-pub const CHUNK: usize = 256;
 
 /// Everything that decides an assignment.
 #[derive(Debug, Clone)]
@@ -168,13 +166,15 @@ impl Engine {
         })
     }
 
-    /// Processes `entries` on `jobs` threads and calls `sink` with each outcome in input order.
-    /// `progress` is called with the number of images done so far. Stops at the first error the
-    /// sink returns.
+    /// Processes `entries` on `jobs` threads (0 = one per core) and calls `sink` with each
+    /// outcome in input order. `progress` is called with the number of images done so far.
+    /// Stops at the first error the sink returns.
     ///
-    /// Images go through the pool in chunks of [`CHUNK`]; while the pool works on chunk k, the
-    /// sink consumes chunk k-1 (a `rayon::join`), so writing and aggregating overlap the reading
-    /// and matching, and at most two chunks of results exist at any time.
+    /// Images are taken in batches of [`BATCH`] from a shared counter by `jobs - 1` helper
+    /// threads and by the calling thread, which also hands the finished batches to `sink` in
+    /// order: whenever the next batch is done it consumes it, otherwise it reads one itself.
+    /// So exactly `jobs` threads work, nobody waits at a barrier, and at most [`WINDOW`]
+    /// batches of results exist at any time (helpers wait when they get that far ahead).
     pub fn run<E: Send>(
         &self,
         entries: &[ImageEntry],
@@ -182,40 +182,157 @@ impl Engine {
         mut progress: impl FnMut(usize) + Send,
         mut sink: impl FnMut(Outcome) -> Result<(), E> + Send,
     ) -> Result<(), E> {
-        let pool = thread_pool(jobs);
-        pool.install(|| {
-            let mut chunks = entries.chunks(CHUNK);
-            let mut pending: Option<Vec<Outcome>> = None;
-            let mut done = 0;
-            loop {
-                let next = chunks.next();
-                let (computed, consumed) = rayon::join(
-                    || {
-                        next.map(|chunk| {
-                            chunk
-                                .par_iter()
-                                .map_init(Worker::default, |w, e| self.process(e, w))
-                                .collect::<Vec<Outcome>>()
-                        })
-                    },
-                    || -> Result<(), E> {
-                        if let Some(outcomes) = pending.take() {
-                            done += outcomes.len();
-                            for o in outcomes {
-                                sink(o)?;
-                            }
-                            progress(done);
-                        }
-                        Ok(())
-                    },
-                );
-                consumed?;
-                match computed {
-                    Some(outcomes) => pending = Some(outcomes),
-                    None => return Ok(()),
-                }
+        let jobs = match jobs {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let batches: Vec<&[ImageEntry]> = entries.chunks(BATCH).collect();
+        let shared = Shared {
+            state: Mutex::new(State {
+                done: (0..WINDOW).map(|_| None).collect(),
+                next: 0,
+                consumed: 0,
+                stop: false,
+            }),
+            batch_done: Condvar::new(),
+            window_moved: Condvar::new(),
+        };
+        let (shared, batches) = (&shared, &batches);
+        std::thread::scope(|scope| {
+            for _ in 1..jobs {
+                scope.spawn(move || {
+                    let _stop = StopOnDrop {
+                        shared,
+                        always: false,
+                    };
+                    let mut worker = Worker::default();
+                    while let Some(b) = shared.claim(batches.len(), true) {
+                        let out = self.process_batch(batches[b], &mut worker);
+                        shared.finish(b, out);
+                    }
+                });
             }
+            // The calling thread: consume in order; read a batch itself while the next one is
+            // not ready.
+            let _stop = StopOnDrop {
+                shared,
+                always: true,
+            };
+            let mut worker = Worker::default();
+            let mut done = 0;
+            for b in 0..batches.len() {
+                let outcomes = loop {
+                    let mut state = shared.lock();
+                    if let Some(out) = state.done[b % WINDOW].take() {
+                        state.consumed = b + 1;
+                        drop(state);
+                        shared.window_moved.notify_all();
+                        break out;
+                    }
+                    drop(state);
+                    if let Some(own) = shared.claim(batches.len(), false) {
+                        let out = self.process_batch(batches[own], &mut worker);
+                        shared.finish(own, out);
+                        continue;
+                    }
+                    let state = shared.lock();
+                    if state.done[b % WINDOW].is_none() {
+                        if state.stop {
+                            // A helper panicked: leaving lets the scope re-raise its panic.
+                            return Ok(());
+                        }
+                        drop(shared.batch_done.wait(state));
+                    }
+                };
+                done += outcomes.len();
+                for o in outcomes {
+                    sink(o)?;
+                }
+                progress(done);
+            }
+            Ok(())
         })
+    }
+
+    fn process_batch(&self, batch: &[ImageEntry], worker: &mut Worker) -> Vec<Outcome> {
+        batch.iter().map(|e| self.process(e, worker)).collect()
+    }
+}
+
+/// Images per unit of work handed to a thread.
+pub const BATCH: usize = 16;
+/// Batches of results that may exist at once (bounds memory: `WINDOW * BATCH` results).
+pub const WINDOW: usize = 32;
+
+/// What the threads of [`Engine::run`] share.
+struct Shared {
+    state: Mutex<State>,
+    /// A batch was finished (or the run stops).
+    batch_done: Condvar,
+    /// The consumer took a batch (or the run stops).
+    window_moved: Condvar,
+}
+
+struct State {
+    /// Finished batches not yet consumed, at `index % WINDOW`.
+    done: Vec<Option<Vec<Outcome>>>,
+    /// The next batch nobody has claimed.
+    next: usize,
+    /// Batches consumed so far.
+    consumed: usize,
+    /// The run is over (finished, failed or panicking): helpers stop.
+    stop: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // After a panic elsewhere the data is still consistent (each update is one store), and
+        // the thread scope re-raises the panic.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims the next batch if it fits in the window. A helper (`wait`) waits until it does;
+    /// the consumer does not (it reads a batch only while it has nothing to consume).
+    fn claim(&self, total: usize, wait: bool) -> Option<usize> {
+        let mut state = self.lock();
+        loop {
+            if state.stop || state.next >= total {
+                return None;
+            }
+            if state.next < state.consumed + WINDOW {
+                state.next += 1;
+                return Some(state.next - 1);
+            }
+            if !wait {
+                return None;
+            }
+            state = self
+                .window_moved
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn finish(&self, batch: usize, out: Vec<Outcome>) {
+        self.lock().done[batch % WINDOW] = Some(out);
+        self.batch_done.notify_one();
+    }
+}
+
+/// Stops the run for every thread when the consumer leaves (done, a sink error, a panic) or a
+/// helper panics, so that no thread waits for a batch that will never come.
+struct StopOnDrop<'a> {
+    shared: &'a Shared,
+    always: bool,
+}
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.always || std::thread::panicking() {
+            self.shared.lock().stop = true;
+            self.shared.batch_done.notify_all();
+            self.shared.window_moved.notify_all();
+        }
     }
 }
 

@@ -294,3 +294,113 @@ fn results_independent_of_thread_count() {
         assert_eq!(key(&one), key(&four));
     }
 }
+
+/// A folder of `n` small annotations (every 97th one malformed), written here.
+fn many_files(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ann = dir.path().join("Annotations");
+    std::fs::create_dir(&ann).unwrap();
+    for i in 0..n {
+        let body = if i % 97 == 5 {
+            "<annotation><object>".to_string()
+        } else {
+            let x = 10 + (i * 37) % 300;
+            format!(
+                "<annotation><size><width>500</width><height>400</height></size><object>\
+                 <name>dog</name><bndbox><xmin>{x}</xmin><ymin>20</ymin><xmax>{}</xmax>\
+                 <ymax>{}</ymax></bndbox></object></annotation>",
+                x + 40 + i % 150,
+                60 + i % 300
+            )
+        };
+        std::fs::write(ann.join(format!("{i:05}.xml")), body).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_run_keeps_input_order_over_many_batches_whatever_the_thread_count() {
+    // Far more images than the window of batches in flight (BATCH * WINDOW), so that helpers
+    // wait for the consumer and batches are finished out of order.
+    use ssd_assign::pipeline::{BATCH, WINDOW};
+    let n = 3 * BATCH * WINDOW + 7;
+    let dir = many_files(n);
+    let eng = engine(PriorSet::tiny_detector(), MatchParams::default());
+    let reference = run(&eng, dir.path(), 1);
+    let text = |v: &Vec<ssd_assign::pipeline::Outcome>| format!("{v:?}");
+    assert_eq!(reference.len(), n);
+    for (i, o) in reference.iter().enumerate() {
+        let id = match o {
+            Ok(r) => &r.id,
+            Err(e) => &e.id,
+        };
+        assert_eq!(id, &format!("{i:05}"));
+        assert_eq!(o.is_err(), i % 97 == 5, "image {i}");
+    }
+    for jobs in [2, 3, 8] {
+        let got = run(&eng, dir.path(), jobs);
+        assert!(text(&got) == text(&reference), "--jobs {jobs}");
+    }
+}
+
+#[test]
+fn a_sink_error_stops_the_run_at_once_whatever_the_thread_count() {
+    use ssd_assign::pipeline::{BATCH, WINDOW};
+    let n = 2 * BATCH * WINDOW;
+    let dir = many_files(n);
+    let listing =
+        ssd_assign::voc::dataset::list_datasets(&[dir.path().to_path_buf()], None, None).unwrap();
+    let eng = engine(PriorSet::tiny_detector(), MatchParams::default());
+    for jobs in [1, 2, 4] {
+        let mut seen = 0;
+        let mut last_progress = 0;
+        let r = eng.run(
+            &listing.entries,
+            jobs,
+            |done| last_progress = done,
+            |_| {
+                seen += 1;
+                if seen == 700 {
+                    Err("stop here")
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(r, Err("stop here"), "--jobs {jobs}");
+        assert_eq!(
+            seen, 700,
+            "--jobs {jobs}: the sink is not called after its error"
+        );
+        assert!(last_progress < 700, "--jobs {jobs}");
+    }
+}
+
+#[test]
+fn a_panic_in_the_sink_propagates_without_hanging_the_helpers() {
+    use ssd_assign::pipeline::{BATCH, WINDOW};
+    let dir = many_files(2 * BATCH * WINDOW);
+    let listing =
+        ssd_assign::voc::dataset::list_datasets(&[dir.path().to_path_buf()], None, None).unwrap();
+    let eng = engine(PriorSet::tiny_detector(), MatchParams::default());
+    for jobs in [1, 2, 4] {
+        let mut seen = 0;
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            eng.run(
+                &listing.entries,
+                jobs,
+                |_| {},
+                |_| {
+                    seen += 1;
+                    assert!(seen < 300, "sink gives up");
+                    Ok::<(), ()>(())
+                },
+            )
+        }));
+        assert!(
+            caught.is_err(),
+            "--jobs {jobs}: the panic reaches the caller"
+        );
+        assert_eq!(seen, 300);
+    }
+}
