@@ -472,20 +472,34 @@ impl AssignmentTally {
         }
     }
 
+    /// One group's figures, in one pass over its records (a group per class, size and aspect
+    /// bucket: the audit's serial tail, so no pass per figure).
     fn group(&self, name: String, records: &[&GtRecord]) -> GroupStats {
         let n = records.len() as u64;
-        let count = |f: &dyn Fn(&GtRecord) -> bool| records.iter().filter(|r| f(r)).count() as u64;
+        let (mut unmatched, mut forced_only, mut lost) = (0u64, 0u64, 0u64);
+        let mut covered = [0u64; COVERAGE_AT.len()];
+        let mut positives = 0.0f64;
+        for r in records {
+            unmatched += u64::from(r.positives == 0);
+            forced_only += u64::from(r.forced_only && r.positives > 0);
+            lost += u64::from(r.lost);
+            for (c, &t) in covered.iter_mut().zip(&COVERAGE_AT) {
+                *c += u64::from(r.best_iou >= t);
+            }
+            positives += r.positives as f64;
+        }
         let coverage = COVERAGE_AT
             .iter()
-            .map(|&t| (format!("{t:.1}"), Rate::new(count(&|r| r.best_iou >= t), n)))
+            .zip(covered)
+            .map(|(&t, c)| (format!("{t:.1}"), Rate::new(c, n)))
             .collect();
         GroupStats {
             group: name,
             gts: n,
-            unmatched: Rate::new(count(&|r| r.positives == 0), n),
-            forced_only: Rate::new(count(&|r| r.forced_only && r.positives > 0), n),
-            lost_collision: Rate::new(count(&|r| r.lost), n),
-            mean_positives: mean(records.iter().map(|r| r.positives as f64)),
+            unmatched: Rate::new(unmatched, n),
+            forced_only: Rate::new(forced_only, n),
+            lost_collision: Rate::new(lost, n),
+            mean_positives: if n == 0 { 0.0 } else { positives / n as f64 },
             coverage,
         }
     }
@@ -578,17 +592,10 @@ impl AssignmentTally {
             mean_shape_iou: overall_svg.mean_shape_iou,
             lost_to_grid: Rate::new(overall_svg.lost_to_grid, n),
             shapes_do_not_fit: Rate::new(overall_svg.shapes_do_not_fit, n),
-            by_size: SIZE_BUCKETS
+            by_size: partition(SIZE_BUCKETS.len(), &|r| bucket_of(&SIZE_BUCKETS, r.rel_size))
                 .iter()
-                .enumerate()
-                .map(|(b, (name, _, _))| {
-                    let rs: Vec<&GtRecord> = all
-                        .iter()
-                        .copied()
-                        .filter(|r| bucket_of(&SIZE_BUCKETS, r.rel_size) == b)
-                        .collect();
-                    svg_row(name.to_string(), &rs)
-                })
+                .zip(&SIZE_BUCKETS)
+                .map(|(rs, (name, _, _))| svg_row(name.to_string(), rs))
                 .collect(),
         };
 
