@@ -268,6 +268,161 @@ impl DatasetTally {
     }
 }
 
+/// Figures of one group of GTs, accumulated one record at a time.
+#[derive(Debug, Clone, Copy, Default)]
+struct GroupAcc {
+    n: u64,
+    unmatched: u64,
+    forced_only: u64,
+    lost: u64,
+    covered: [u64; COVERAGE_AT.len()],
+    /// Sum of positives, added in dataset order.
+    positives: f64,
+}
+
+impl GroupAcc {
+    fn add(&mut self, r: &GtRecord) {
+        self.n += 1;
+        self.unmatched += u64::from(r.positives == 0);
+        self.forced_only += u64::from(r.forced_only && r.positives > 0);
+        self.lost += u64::from(r.lost);
+        for (c, &t) in self.covered.iter_mut().zip(&COVERAGE_AT) {
+            *c += u64::from(r.best_iou >= t);
+        }
+        self.positives += r.positives as f64;
+    }
+
+    fn mean_positives(&self) -> f64 {
+        if self.n == 0 {
+            0.0
+        } else {
+            self.positives / self.n as f64
+        }
+    }
+
+    fn stats(&self, name: String) -> GroupStats {
+        let n = self.n;
+        GroupStats {
+            group: name,
+            gts: n,
+            unmatched: Rate::new(self.unmatched, n),
+            forced_only: Rate::new(self.forced_only, n),
+            lost_collision: Rate::new(self.lost, n),
+            mean_positives: self.mean_positives(),
+            coverage: COVERAGE_AT
+                .iter()
+                .zip(self.covered)
+                .map(|(&t, c)| (format!("{t:.1}"), Rate::new(c, n)))
+                .collect(),
+        }
+    }
+}
+
+/// Best IoU with the priors next to best IoU with a shape at the GT's centre, accumulated.
+#[derive(Debug, Clone, Copy, Default)]
+struct SvgAcc {
+    n: u64,
+    best_iou: f64,
+    shape_iou: f64,
+    lost_to_grid: u64,
+    shapes_do_not_fit: u64,
+}
+
+impl SvgAcc {
+    fn add(&mut self, r: &GtRecord, threshold: f32) {
+        self.n += 1;
+        self.best_iou += r.best_iou as f64;
+        self.shape_iou += r.shape_iou as f64;
+        self.lost_to_grid += u64::from(r.shape_iou >= threshold && r.best_iou < threshold);
+        self.shapes_do_not_fit += u64::from(r.shape_iou < threshold);
+    }
+
+    fn row(&self, name: String) -> ShapeVsGridRow {
+        let mean = |sum: f64| {
+            if self.n == 0 {
+                0.0
+            } else {
+                sum / self.n as f64
+            }
+        };
+        ShapeVsGridRow {
+            group: name,
+            gts: self.n,
+            mean_best_iou: mean(self.best_iou),
+            mean_shape_iou: mean(self.shape_iou),
+            lost_to_grid: self.lost_to_grid,
+            shapes_do_not_fit: self.shapes_do_not_fit,
+        }
+    }
+}
+
+/// Every grouping of the assignment report.
+#[derive(Debug, Clone)]
+struct Groups {
+    overall: GroupAcc,
+    /// Indexed by label (labels past the end count in the last).
+    by_class: Vec<GroupAcc>,
+    by_size: [GroupAcc; SIZE_BUCKETS.len()],
+    by_aspect: [GroupAcc; ASPECT_BUCKETS.len()],
+    svg: SvgAcc,
+    svg_by_size: [SvgAcc; SIZE_BUCKETS.len()],
+    histogram: [u64; 10],
+    positive_bins: [u64; POSITIVE_BINS.len()],
+    /// GTs by their number of positives (for the median).
+    positives_count: Vec<u64>,
+    at_threshold: u64,
+}
+
+impl Groups {
+    fn new(labels: usize) -> Self {
+        Groups {
+            overall: GroupAcc::default(),
+            by_class: vec![GroupAcc::default(); labels],
+            by_size: Default::default(),
+            by_aspect: Default::default(),
+            svg: SvgAcc::default(),
+            svg_by_size: Default::default(),
+            histogram: [0; 10],
+            positive_bins: [0; POSITIVE_BINS.len()],
+            positives_count: Vec::new(),
+            at_threshold: 0,
+        }
+    }
+
+    fn add(&mut self, r: &GtRecord, threshold: f32) {
+        self.overall.add(r);
+        let class = (r.label as usize).min(self.by_class.len() - 1);
+        self.by_class[class].add(r);
+        let size = bucket_of(&SIZE_BUCKETS, r.rel_size);
+        self.by_size[size].add(r);
+        self.by_aspect[bucket_of(&ASPECT_BUCKETS, r.aspect)].add(r);
+        self.svg.add(r, threshold);
+        self.svg_by_size[size].add(r, threshold);
+        self.histogram[((r.best_iou * 10.0) as usize).min(9)] += 1;
+        for (c, (_, lo, hi)) in self.positive_bins.iter_mut().zip(POSITIVE_BINS) {
+            *c += u64::from(r.positives >= lo && r.positives <= hi);
+        }
+        let p = r.positives as usize;
+        if self.positives_count.len() <= p {
+            self.positives_count.resize(p + 1, 0);
+        }
+        self.positives_count[p] += 1;
+        self.at_threshold += u64::from(r.best_iou >= threshold);
+    }
+
+    /// The number of positives of the GT at `rank` (0-based) in increasing order.
+    fn positives_at_rank(&self, rank: u64) -> u32 {
+        let mut seen = 0;
+        for (p, &c) in self.positives_count.iter().enumerate() {
+            seen += c;
+            if seen > rank {
+                return p as u32;
+            }
+        }
+        0
+    }
+}
+
 /// Compact record of one matched GT.
 #[derive(Debug, Clone, Copy)]
 struct GtRecord {
@@ -402,6 +557,10 @@ pub struct AssignmentTally {
     config: ConfigSummary,
     records: Vec<GtRecord>,
     images: Vec<(String, PathBuf)>,
+    /// The report's groupings, accumulated as GTs arrive (in dataset order, so every sum is
+    /// the one a pass over the records would give): the serial work after the parallel run is
+    /// then only the worst-case selection.
+    groups: Groups,
     positives: u64,
     negatives: u64,
     budget: u64,
@@ -425,6 +584,7 @@ impl AssignmentTally {
             },
             records: Vec::new(),
             images: Vec::new(),
+            groups: Groups::new(engine.labels.num_labels().max(1)),
             positives: 0,
             negatives: 0,
             budget: 0,
@@ -442,7 +602,7 @@ impl AssignmentTally {
         let m = &r.matching;
         for (o, g) in r.annotation.objects.iter().zip(&m.gts) {
             let c = o.corners.to_center();
-            self.records.push(GtRecord {
+            let record = GtRecord {
                 image,
                 object_index: o.index_in_file as u32,
                 label: o.label,
@@ -454,7 +614,9 @@ impl AssignmentTally {
                 positives: g.positives,
                 forced_only: g.forced_only,
                 lost: g.lost_collision,
-            });
+            };
+            self.groups.add(&record, self.config.threshold);
+            self.records.push(record);
         }
         let pos = m.num_positives() as u64;
         let neg = m.num_negatives() as u64;
@@ -472,130 +634,67 @@ impl AssignmentTally {
         }
     }
 
-    /// One group's figures, in one pass over its records (a group per class, size and aspect
-    /// bucket: the audit's serial tail, so no pass per figure).
-    fn group(&self, name: String, records: &[&GtRecord]) -> GroupStats {
-        let n = records.len() as u64;
-        let (mut unmatched, mut forced_only, mut lost) = (0u64, 0u64, 0u64);
-        let mut covered = [0u64; COVERAGE_AT.len()];
-        let mut positives = 0.0f64;
-        for r in records {
-            unmatched += u64::from(r.positives == 0);
-            forced_only += u64::from(r.forced_only && r.positives > 0);
-            lost += u64::from(r.lost);
-            for (c, &t) in covered.iter_mut().zip(&COVERAGE_AT) {
-                *c += u64::from(r.best_iou >= t);
-            }
-            positives += r.positives as f64;
-        }
-        let coverage = COVERAGE_AT
-            .iter()
-            .zip(covered)
-            .map(|(&t, c)| (format!("{t:.1}"), Rate::new(c, n)))
-            .collect();
-        GroupStats {
-            group: name,
-            gts: n,
-            unmatched: Rate::new(unmatched, n),
-            forced_only: Rate::new(forced_only, n),
-            lost_collision: Rate::new(lost, n),
-            mean_positives: if n == 0 { 0.0 } else { positives / n as f64 },
-            coverage,
-        }
-    }
-
     /// Builds the report; `worst` is how many lowest-IoU GTs to list, followed by the unmatched
     /// GTs not among them, at most `max_unmatched` of those (a crowded set can have hundreds of
     /// thousands; the GT table lists every one).
     pub fn finish(self, engine: &Engine, worst: usize, max_unmatched: usize) -> AssignmentReport {
-        let all: Vec<&GtRecord> = self.records.iter().collect();
-        let n = all.len() as u64;
-        let thr = self.config.threshold;
-
-        let mut positives_per_gt = BTreeMap::new();
-        for (name, lo, hi) in POSITIVE_BINS {
-            let c = all
-                .iter()
-                .filter(|r| r.positives >= lo && r.positives <= hi)
-                .count() as u64;
-            positives_per_gt.insert(name.to_string(), c);
-        }
-        let mut pos: Vec<u32> = all.iter().map(|r| r.positives).collect();
-        let median = match pos.len() {
+        let g = &self.groups;
+        let n = g.overall.n;
+        let positives_per_gt = POSITIVE_BINS
+            .iter()
+            .zip(g.positive_bins)
+            .map(|((name, _, _), c)| (name.to_string(), c))
+            .collect();
+        let median = match n {
             0 => 0.0,
             l => {
-                let upper = *pos.select_nth_unstable(l / 2).1 as f64;
+                let upper = g.positives_at_rank(l / 2) as f64;
                 if l % 2 == 1 {
                     upper
                 } else {
-                    // The lower middle is the largest of the half below the upper middle.
-                    let lower = pos[..l / 2].iter().copied().max().unwrap_or(0) as f64;
-                    (lower + upper) / 2.0
+                    (g.positives_at_rank(l / 2 - 1) as f64 + upper) / 2.0
                 }
             }
         };
-
-        // Every grouping in one pass over the records.
-        let partition = |groups: usize, key: &dyn Fn(&GtRecord) -> usize| -> Vec<Vec<&GtRecord>> {
-            let mut parts = vec![Vec::new(); groups];
-            for r in &all {
-                parts[key(r).min(groups - 1)].push(*r);
-            }
-            parts
-        };
-        let by_class = partition(engine.labels.num_labels().max(1), &|r| r.label as usize)
+        let by_class = g
+            .by_class
             .iter()
             .enumerate()
-            .filter(|(label, rs)| *label > 0 && !rs.is_empty())
-            .map(|(label, rs)| {
+            .filter(|(label, acc)| *label > 0 && acc.n > 0)
+            .map(|(label, acc)| {
                 let name = engine.labels.name(label as u32).unwrap_or("?");
-                self.group(name.to_string(), rs)
+                acc.stats(name.to_string())
             })
             .collect();
-        let bucketed =
-            |buckets: &[(&str, f32, f32)], key: fn(&GtRecord) -> f32| -> Vec<GroupStats> {
-                partition(buckets.len(), &|r| bucket_of(buckets, key(r)))
-                    .iter()
-                    .zip(buckets)
-                    .map(|(rs, (name, _, _))| self.group(name.to_string(), rs))
-                    .collect()
-            };
-        let by_size = bucketed(&SIZE_BUCKETS, |r| r.rel_size);
-        let by_aspect = bucketed(&ASPECT_BUCKETS, |r| r.aspect);
-
-        let mut histogram: Vec<HistogramBin> = (0..10)
-            .map(|k| HistogramBin {
+        let bucketed = |buckets: &[(&str, f32, f32)], accs: &[GroupAcc]| -> Vec<GroupStats> {
+            accs.iter()
+                .zip(buckets)
+                .map(|(acc, (name, _, _))| acc.stats(name.to_string()))
+                .collect()
+        };
+        let by_size = bucketed(&SIZE_BUCKETS, &g.by_size);
+        let by_aspect = bucketed(&ASPECT_BUCKETS, &g.by_aspect);
+        let histogram: Vec<HistogramBin> = g
+            .histogram
+            .iter()
+            .enumerate()
+            .map(|(k, &count)| HistogramBin {
                 lo: k as f32 / 10.0,
                 hi: (k + 1) as f32 / 10.0,
-                count: 0,
+                count,
             })
             .collect();
-        for r in &all {
-            let k = ((r.best_iou * 10.0) as usize).min(9);
-            histogram[k].count += 1;
-        }
-
-        let svg_row = |name: String, rs: &[&GtRecord]| ShapeVsGridRow {
-            group: name,
-            gts: rs.len() as u64,
-            mean_best_iou: mean(rs.iter().map(|r| r.best_iou as f64)),
-            mean_shape_iou: mean(rs.iter().map(|r| r.shape_iou as f64)),
-            lost_to_grid: rs
-                .iter()
-                .filter(|r| r.shape_iou >= thr && r.best_iou < thr)
-                .count() as u64,
-            shapes_do_not_fit: rs.iter().filter(|r| r.shape_iou < thr).count() as u64,
-        };
-        let overall_svg = svg_row("all".into(), &all);
+        let overall_svg = g.svg.row("all".into());
         let shape_vs_grid = ShapeVsGrid {
             mean_best_iou: overall_svg.mean_best_iou,
             mean_shape_iou: overall_svg.mean_shape_iou,
             lost_to_grid: Rate::new(overall_svg.lost_to_grid, n),
             shapes_do_not_fit: Rate::new(overall_svg.shapes_do_not_fit, n),
-            by_size: partition(SIZE_BUCKETS.len(), &|r| bucket_of(&SIZE_BUCKETS, r.rel_size))
+            by_size: g
+                .svg_by_size
                 .iter()
                 .zip(&SIZE_BUCKETS)
-                .map(|(rs, (name, _, _))| svg_row(name.to_string(), rs))
+                .map(|(acc, (name, _, _))| acc.row(name.to_string()))
                 .collect(),
         };
 
@@ -661,14 +760,13 @@ impl AssignmentTally {
             })
             .collect();
 
-        let coverage_at_threshold =
-            Rate::new(all.iter().filter(|r| r.best_iou >= thr).count() as u64, n);
+        let coverage_at_threshold = Rate::new(g.at_threshold, n);
         AssignmentReport {
             gts: n,
             positives_per_gt,
-            positives_per_gt_mean: mean(all.iter().map(|r| r.positives as f64)),
+            positives_per_gt_mean: g.overall.mean_positives(),
             positives_per_gt_median: median,
-            overall: self.group("all".into(), &all),
+            overall: g.overall.stats("all".into()),
             by_class,
             by_size,
             by_aspect,
@@ -680,19 +778,6 @@ impl AssignmentTally {
             unmatched_not_listed,
             config: self.config,
         }
-    }
-}
-
-fn mean(it: impl Iterator<Item = f64>) -> f64 {
-    let (mut s, mut n) = (0.0, 0u64);
-    for v in it {
-        s += v;
-        n += 1;
-    }
-    if n == 0 {
-        0.0
-    } else {
-        s / n as f64
     }
 }
 
