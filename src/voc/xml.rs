@@ -400,42 +400,59 @@ enum Tag {
     Other,
 }
 
-/// The [`Tag`] of an element name (namespace prefix ignored), without allocating: the
-/// candidates are picked by length, then compared ignoring ASCII case.
+/// The [`Tag`] of an element name (namespace prefix ignored), without allocating.
+///
+/// The local name is packed into one integer with bit 0x20 set in every byte, and compared with
+/// the tag names packed the same way. That is exactly a comparison ignoring ASCII case: the
+/// tag names are lowercase letters, and a byte with 0x20 set equals a lowercase letter only if
+/// it is that letter in either case; every packed byte is non-zero, so names of different
+/// lengths never collide.
 fn tag_of(name: &str) -> Tag {
     let bytes = name.as_bytes();
     let local = match bytes.iter().rposition(|&c| c == b':') {
         Some(i) => &bytes[i + 1..],
         None => bytes,
     };
-    let candidates: &[(&[u8], Tag)] = match local.len() {
-        4 => &[
-            (b"xmin", Tag::XMin),
-            (b"ymin", Tag::YMin),
-            (b"xmax", Tag::XMax),
-            (b"ymax", Tag::YMax),
-            (b"name", Tag::Name),
-            (b"size", Tag::Size),
-        ],
-        5 => &[(b"width", Tag::Width)],
-        6 => &[
-            (b"object", Tag::Object),
-            (b"bndbox", Tag::BndBox),
-            (b"height", Tag::Height),
-        ],
-        8 => &[(b"filename", Tag::Filename)],
-        9 => &[
-            (b"difficult", Tag::Difficult),
-            (b"truncated", Tag::Truncated),
-        ],
-        10 => &[(b"annotation", Tag::Annotation)],
-        _ => &[],
-    };
-    candidates
+    if local.len() > 16 {
+        return Tag::Other;
+    }
+    let key = local
         .iter()
-        .find(|(t, _)| t.eq_ignore_ascii_case(local))
+        .enumerate()
+        .fold(0u128, |k, (i, &c)| k | (u128::from(c | 0x20) << (8 * i)));
+    TAG_KEYS
+        .iter()
+        .find(|&&(k, _)| k == key)
         .map_or(Tag::Other, |&(_, tag)| tag)
 }
+
+/// `name` packed as [`tag_of`] packs element names.
+const fn tag_key(name: &[u8]) -> u128 {
+    let mut k = 0u128;
+    let mut i = 0;
+    while i < name.len() {
+        k |= ((name[i] | 0x20) as u128) << (8 * i);
+        i += 1;
+    }
+    k
+}
+
+const TAG_KEYS: [(u128, Tag); 14] = [
+    (tag_key(b"xmin"), Tag::XMin),
+    (tag_key(b"ymin"), Tag::YMin),
+    (tag_key(b"xmax"), Tag::XMax),
+    (tag_key(b"ymax"), Tag::YMax),
+    (tag_key(b"name"), Tag::Name),
+    (tag_key(b"object"), Tag::Object),
+    (tag_key(b"bndbox"), Tag::BndBox),
+    (tag_key(b"difficult"), Tag::Difficult),
+    (tag_key(b"truncated"), Tag::Truncated),
+    (tag_key(b"size"), Tag::Size),
+    (tag_key(b"width"), Tag::Width),
+    (tag_key(b"height"), Tag::Height),
+    (tag_key(b"filename"), Tag::Filename),
+    (tag_key(b"annotation"), Tag::Annotation),
+];
 
 /// Collects warnings, keeping the first [`MAX_WARNINGS`] and counting the rest.
 struct Warnings {
@@ -894,5 +911,82 @@ fn resolve_reference(name: &str) -> Option<char> {
             };
             char::from_u32(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `tag_of` must compute: the local name compared ignoring ASCII case.
+    fn reference_tag_of(name: &str) -> Tag {
+        let local = name.rsplit(':').next().unwrap_or(name);
+        const NAMES: [(&str, Tag); 14] = [
+            ("annotation", Tag::Annotation),
+            ("filename", Tag::Filename),
+            ("size", Tag::Size),
+            ("object", Tag::Object),
+            ("width", Tag::Width),
+            ("height", Tag::Height),
+            ("name", Tag::Name),
+            ("difficult", Tag::Difficult),
+            ("truncated", Tag::Truncated),
+            ("bndbox", Tag::BndBox),
+            ("xmin", Tag::XMin),
+            ("ymin", Tag::YMin),
+            ("xmax", Tag::XMax),
+            ("ymax", Tag::YMax),
+        ];
+        NAMES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(local))
+            .map_or(Tag::Other, |&(_, t)| t)
+    }
+
+    #[test]
+    fn tag_of_is_a_case_insensitive_comparison_of_the_local_name() {
+        let tags = [
+            "annotation",
+            "filename",
+            "size",
+            "object",
+            "width",
+            "height",
+            "name",
+            "difficult",
+            "truncated",
+            "bndbox",
+            "xmin",
+            "ymin",
+            "xmax",
+            "ymax",
+        ];
+        for t in tags {
+            let upper = t.to_ascii_uppercase();
+            for name in [
+                t.to_string(),
+                upper.clone(),
+                format!("ns:{upper}"),
+                format!("{t}s"),
+            ] {
+                assert!(tag_of(&name) == reference_tag_of(&name), "{name}");
+            }
+            // Every ASCII byte in every position, and every prefix and extension.
+            for i in 0..t.len() {
+                for c in 1u8..128 {
+                    let mut b = t.as_bytes().to_vec();
+                    b[i] = c;
+                    let name = String::from_utf8(b).unwrap();
+                    assert!(tag_of(&name) == reference_tag_of(&name), "{name:?}");
+                }
+                assert!(tag_of(&t[..i]) == reference_tag_of(&t[..i]));
+            }
+            for c in 1u8..128 {
+                let name = format!("{t}{}", c as char);
+                assert!(tag_of(&name) == reference_tag_of(&name), "{name:?}");
+            }
+        }
+        assert!(tag_of("a-very-long-element-name-beyond-sixteen") == Tag::Other);
+        assert!(tag_of("") == Tag::Other);
     }
 }
