@@ -9,7 +9,7 @@
 //! declared header length and parses the dict); the data still starts on a 64-byte boundary.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -49,20 +49,63 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
     let _ = (file, offset, len);
 }
 
+/// Bytes gathered before one `write` (and one hand-over to the hasher).
+const BLOCK: usize = 256 << 10;
+
+/// SHA-256 computed on a thread of its own, fed the blocks as they are written: the thread
+/// that writes the rows does not wait for the hash. (In `encode` that thread also serialises
+/// every row, and on 2 cores it was the bottleneck: the hash was a quarter of the CPU.)
+/// At most 4 blocks wait for the hasher (1 MiB).
+struct BackgroundSha256 {
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    handle: std::thread::JoinHandle<Sha256>,
+}
+
+impl BackgroundSha256 {
+    fn start() -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let handle = std::thread::spawn(move || {
+            let mut h = Sha256::new();
+            for block in rx {
+                h.update(&block);
+            }
+            h
+        });
+        BackgroundSha256 { tx, handle }
+    }
+
+    fn update(&self, block: Vec<u8>) {
+        // A send fails only if the hasher is gone (it panicked); `finish` reports that.
+        let _ = self.tx.send(block);
+    }
+
+    fn finish(self) -> io::Result<String> {
+        drop(self.tx);
+        self.handle
+            .join()
+            .map(|h| super::hex(&h.finalize()))
+            .map_err(|_| io::Error::other("the SHA-256 thread failed"))
+    }
+}
+
 /// Writes a C-order array of shape `(rows, row_shape...)` one row at a time.
 pub struct NpyStreamWriter {
-    out: BufWriter<File>,
+    file: File,
+    /// Bytes not yet written (at most about [`BLOCK`]).
+    block: Vec<u8>,
     dtype: Dtype,
     row_shape: Vec<u64>,
     row_bytes: usize,
     header_len: usize,
     rows: u64,
+    /// Bytes written to the file so far.
+    written: u64,
     /// Bytes handed to the kernel for write-back so far (see [`start_writeback`]).
     flushed: u64,
     /// The row count written in the header up front, and the SHA-256 of everything written so
     /// far: when the final count equals it, the header needs no rewrite and the checksum comes
     /// for free (no second read of the file).
-    expected: Option<(u64, Sha256)>,
+    expected: Option<(u64, BackgroundSha256)>,
 }
 
 impl std::fmt::Debug for NpyStreamWriter {
@@ -90,21 +133,24 @@ impl NpyStreamWriter {
         expected_rows: Option<u64>,
     ) -> io::Result<Self> {
         let header_len = reserved_header_len(dtype, row_shape);
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let file = File::create(path)?;
         let mut shape = vec![expected_rows.unwrap_or(0)];
         shape.extend_from_slice(row_shape);
         let header = padded_header(dtype, &shape, header_len).expect("reserved length fits");
-        out.write_all(&header)?;
+        let mut block = Vec::with_capacity(BLOCK + header.len());
+        block.extend_from_slice(&header);
         let row_bytes = row_shape.iter().product::<u64>() as usize * dtype.size();
         Ok(NpyStreamWriter {
-            out,
+            file,
+            block,
             dtype,
             row_shape: row_shape.to_vec(),
             row_bytes,
             header_len,
             rows: 0,
+            written: 0,
             flushed: 0,
-            expected: expected_rows.map(|n| (n, Sha256::new_with_prefix(&header))),
+            expected: expected_rows.map(|n| (n, BackgroundSha256::start())),
         })
     }
 
@@ -127,16 +173,29 @@ impl NpyStreamWriter {
                 ),
             ));
         }
-        self.out.write_all(bytes)?;
-        if let Some((_, hasher)) = &mut self.expected {
-            hasher.update(bytes);
-        }
+        self.block.extend_from_slice(bytes);
         self.rows += 1;
-        let written = self.header_len as u64 + self.rows * self.row_bytes as u64;
-        if written - self.flushed >= WRITEBACK_EVERY {
-            self.out.flush()?;
-            start_writeback(self.out.get_ref(), self.flushed, written - self.flushed);
-            self.flushed = written;
+        if self.block.len() >= BLOCK {
+            self.write_block()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the gathered bytes, hands them to the hasher, and starts their write-back every
+    /// [`WRITEBACK_EVERY`] bytes.
+    fn write_block(&mut self) -> io::Result<()> {
+        self.file.write_all(&self.block)?;
+        self.written += self.block.len() as u64;
+        match &self.expected {
+            Some((_, hasher)) => {
+                let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
+                hasher.update(full);
+            }
+            None => self.block.clear(),
+        }
+        if self.written - self.flushed >= WRITEBACK_EVERY {
+            start_writeback(&self.file, self.flushed, self.written - self.flushed);
+            self.flushed = self.written;
         }
         Ok(())
     }
@@ -153,24 +212,26 @@ impl NpyStreamWriter {
 
     /// [`finish`](Self::finish), also returning the file's SHA-256 (hex) and size when it was
     /// computed while writing (the expected row count was met).
-    pub fn finish_with_checksum(self) -> io::Result<(u64, Option<(String, u64)>)> {
-        let mut file = self.out.into_inner().map_err(|e| e.into_error())?;
-        let checksum = match self.expected {
+    pub fn finish_with_checksum(mut self) -> io::Result<(u64, Option<(String, u64)>)> {
+        if !self.block.is_empty() {
+            self.write_block()?;
+        }
+        let checksum = match self.expected.take() {
             Some((n, hasher)) if n == self.rows => {
                 let size = self.header_len as u64 + self.rows * self.row_bytes as u64;
-                Some((super::hex(&hasher.finalize()), size))
+                Some((hasher.finish()?, size))
             }
             _ => {
                 let mut shape = vec![self.rows];
                 shape.extend_from_slice(&self.row_shape);
                 let header = padded_header(self.dtype, &shape, self.header_len)
                     .expect("reserved length fits");
-                file.seek(SeekFrom::Start(0))?;
-                file.write_all(&header)?;
+                self.file.seek(SeekFrom::Start(0))?;
+                self.file.write_all(&header)?;
                 None
             }
         };
-        file.sync_all()?;
+        self.file.sync_all()?;
         Ok((self.rows, checksum))
     }
 }
