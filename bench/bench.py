@@ -93,7 +93,7 @@ def cat_floor(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=11)
     a = ap.parse_args()
 
     print("building the release binary...", file=sys.stderr)

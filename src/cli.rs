@@ -70,7 +70,7 @@ pub struct DatasetArgs {
     #[arg(long)]
     pub clip: bool,
 
-    /// Worker threads (0 = one per core).
+    /// Threads reading and matching images, the main thread included (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]
     pub jobs: usize,
 
