@@ -524,7 +524,7 @@ fn parse_decoded<'t>(
             "text that is not XML: it starts with {start:?}, not with '<'"
         )));
     }
-    if let Some(pos) = body.find('\0') {
+    if let Some(pos) = memchr::memchr(0, body.as_bytes()) {
         let (line, column) = line_col(&body.as_bytes()[..pos]);
         return Err(XmlError::Encoding(format!(
             "NUL byte at line {line}, column {column}: not a text file, or UTF-16 without a \
@@ -592,8 +592,20 @@ impl<'t> FieldText<'t> {
         if self.owned {
             Cow::Owned(self.buf.trim().to_string())
         } else {
-            Cow::Borrowed(self.first.unwrap_or("").trim())
+            Cow::Borrowed(trim(self.first.unwrap_or("")))
         }
+    }
+}
+
+/// `str::trim`, without its Unicode scan when the text starts and ends with an ASCII byte that
+/// is not white space (nearly every field: "dog", "48").
+fn trim(text: &str) -> &str {
+    // The ASCII characters `char::is_whitespace` accepts.
+    let plain = |b: u8| b.is_ascii() && !matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
+    match text.as_bytes() {
+        [first, .., last] if plain(*first) && plain(*last) => text,
+        [only] if plain(*only) => text,
+        _ => text.trim(),
     }
 }
 
@@ -941,6 +953,26 @@ mod tests {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(local))
             .map_or(Tag::Other, |&(_, t)| t)
+    }
+
+    #[test]
+    fn fast_trim_is_str_trim() {
+        let mut cases: Vec<String> = ["", "a", " a", "a ", "ab", "\u{85}a", "a\u{a0}", "\u{3000}"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for c in 0u8..128 {
+            let ch = c as char;
+            cases.extend([
+                ch.to_string(),
+                format!("{ch}x"),
+                format!("x{ch}"),
+                format!("{ch}x{ch}"),
+            ]);
+        }
+        for c in &cases {
+            assert_eq!(trim(c), c.trim(), "{c:?}");
+        }
     }
 
     #[test]
