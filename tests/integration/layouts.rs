@@ -165,3 +165,37 @@ fn classes_auto_through_the_binary_labels_sorted_names() {
         "{csv}"
     );
 }
+
+#[test]
+fn files_are_listed_in_bytewise_name_order() {
+    // Names sharing their first 16 bytes (the sort's integer key), shorter and longer names,
+    // '-' and '.' around the extension, upper case before lower case, UTF-8.
+    let names = [
+        "2008_000123_long_a.xml",
+        "2008_000123_long_b.xml",
+        "2008_000123_long.xml",
+        "2008_000123_lon.xml",
+        "2008_000123.xml",
+        "2008_000123-x.xml",
+        "a.xml",
+        "a-b.xml",
+        "B.xml",
+        "é.xml",
+        "e.xml",
+        "aaaaaaaaaaaaaaaaZ.xml",
+        "aaaaaaaaaaaaaaaa.xml",
+        "aaaaaaaaaaaaaaaaa.xml",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for n in names {
+        write(&tmp.path().join(n), &annotation("dog"));
+    }
+    let listing = list_datasets(&[tmp.path().to_path_buf()], None, None).unwrap();
+    let mut expected: Vec<&str> = names.to_vec();
+    expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    let expected: Vec<String> = expected
+        .iter()
+        .map(|n| n.trim_end_matches(".xml").to_string())
+        .collect();
+    assert_eq!(ids(&listing), expected);
+}
