@@ -423,6 +423,45 @@ impl Groups {
     }
 }
 
+/// A list that grows in fixed-size chunks: a push never moves what is stored. (A `Vec` of a
+/// million GT records grows by copying itself into one twice as large, holding both for a
+/// moment: the crowded benchmark set's peak memory.)
+#[derive(Debug, Clone)]
+struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Chunked<T> {
+    const CHUNK: usize = 1 << 14;
+
+    fn new() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn push(&mut self, v: T) {
+        if self.len % Self::CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(Self::CHUNK));
+        }
+        self.chunks.last_mut().expect("a chunk with room").push(v);
+        self.len += 1;
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / Self::CHUNK][i % Self::CHUNK]
+    }
+}
+
 /// Compact record of one matched GT.
 #[derive(Debug, Clone, Copy)]
 struct GtRecord {
@@ -555,7 +594,7 @@ pub struct AssignmentReport {
 pub struct AssignmentTally {
     shapes: PriorShapes,
     config: ConfigSummary,
-    records: Vec<GtRecord>,
+    records: Chunked<GtRecord>,
     images: Vec<(String, PathBuf)>,
     /// The report's groupings, accumulated as GTs arrive (in dataset order, so every sum is
     /// the one a pass over the records would give): the serial work after the parallel run is
@@ -582,7 +621,7 @@ impl AssignmentTally {
                 collision: engine.params.collision,
                 neg_pos_ratio: engine.params.neg_pos_ratio,
             },
-            records: Vec::new(),
+            records: Chunked::new(),
             images: Vec::new(),
             groups: Groups::new(engine.labels.num_labels().max(1)),
             positives: 0,
