@@ -828,3 +828,29 @@ pub struct AuditReport {
     pub dataset: DatasetSummary,
     pub configurations: Vec<AssignmentReport>,
 }
+
+#[cfg(test)]
+mod chunked_tests {
+    use super::Chunked;
+
+    #[test]
+    fn chunked_list_indexes_across_chunk_boundaries() {
+        let n = 3 * Chunked::<u64>::CHUNK + 5;
+        let mut c = Chunked::new();
+        for i in 0..n as u64 {
+            c.push(i * 7);
+        }
+        assert_eq!(c.len(), n);
+        for i in [
+            0,
+            1,
+            Chunked::<u64>::CHUNK - 1,
+            Chunked::<u64>::CHUNK,
+            2 * Chunked::<u64>::CHUNK + 3,
+            n - 1,
+        ] {
+            assert_eq!(c[i], i as u64 * 7);
+        }
+        assert_eq!(c.chunks.len(), 4);
+    }
+}
