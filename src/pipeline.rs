@@ -173,8 +173,10 @@ impl Engine {
     /// Images are taken in batches of [`BATCH`] from a shared counter by `jobs - 1` helper
     /// threads and by the calling thread, which also hands the finished batches to `sink` in
     /// order: whenever the next batch is done it consumes it, otherwise it reads one itself.
-    /// So exactly `jobs` threads work, nobody waits at a barrier, and at most [`WINDOW`]
-    /// batches of results exist at any time (helpers wait when they get that far ahead).
+    /// So `jobs` threads work (no more helpers than there are batches; fewer if the system
+    /// refuses a thread), nobody waits at a barrier, and at most [`WINDOW`] + 1 batches of
+    /// results exist at any time besides those being read (helpers wait when they get that
+    /// far ahead of the sink).
     pub fn run<E: Send>(
         &self,
         entries: &[ImageEntry],
@@ -199,8 +201,15 @@ impl Engine {
         };
         let (shared, batches) = (&shared, &batches);
         std::thread::scope(|scope| {
-            for _ in 1..jobs {
-                scope.spawn(move || {
+            // Set up before any helper starts: whatever ends this closure (done, a sink error, a
+            // panic) stops the helpers, so none is left waiting for the window to move.
+            let _stop = StopOnDrop {
+                shared,
+                always: true,
+            };
+            let helpers = (jobs - 1).min(batches.len().saturating_sub(1));
+            for _ in 0..helpers {
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                     let _stop = StopOnDrop {
                         shared,
                         always: false,
@@ -211,13 +220,14 @@ impl Engine {
                         shared.finish(b, out);
                     }
                 });
+                if spawned.is_err() {
+                    // The system refuses more threads (a process limit): the run goes on
+                    // with those it has; the calling thread alone can finish it.
+                    break;
+                }
             }
             // The calling thread: consume in order; read a batch itself while the next one is
             // not ready.
-            let _stop = StopOnDrop {
-                shared,
-                always: true,
-            };
             let mut worker = Worker::default();
             let mut done = 0;
             for b in 0..batches.len() {

@@ -337,7 +337,7 @@ fn the_run_keeps_input_order_over_many_batches_whatever_the_thread_count() {
         assert_eq!(id, &format!("{i:05}"));
         assert_eq!(o.is_err(), i % 97 == 5, "image {i}");
     }
-    for jobs in [2, 3, 8] {
+    for jobs in [2, 3, 8, 64] {
         let got = run(&eng, dir.path(), jobs);
         assert!(text(&got) == text(&reference), "--jobs {jobs}");
     }
