@@ -182,13 +182,3 @@ pub fn iou_run_columns(
 pub fn iou(a: &Corners, b: &Corners) -> f32 {
     iou_with_areas(a, a.area(), b, b.area())
 }
-
-/// [`iou_with_areas`] of `a` with each of `boxes` (areas `areas`), written to `out`: the same
-/// operations in the same order per element, in a loop the compiler can vectorise.
-#[inline]
-pub fn iou_run(a: &Corners, area_a: f32, boxes: &[Corners], areas: &[f32], out: &mut [f32]) {
-    let n = out.len().min(boxes.len()).min(areas.len());
-    for ((o, b), &area_b) in out[..n].iter_mut().zip(&boxes[..n]).zip(&areas[..n]) {
-        *o = iou_with_areas(a, area_a, b, area_b);
-    }
-}

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::geometry::CenterSize;
 use crate::pipeline::{Engine, FileError, ImageResult};
 use crate::voc::dataset::Listing;
 use crate::voc::SkipReason;
@@ -389,13 +390,14 @@ impl Groups {
         }
     }
 
-    fn add(&mut self, r: &GtRecord, threshold: f32) {
+    /// `shape`: the GT's centre form, for its size and aspect buckets.
+    fn add(&mut self, r: &GtRecord, shape: &CenterSize, threshold: f32) {
         self.overall.add(r);
         let class = (r.label as usize).min(self.by_class.len() - 1);
         self.by_class[class].add(r);
-        let size = bucket_of(&SIZE_BUCKETS, r.rel_size);
+        let size = bucket_of(&SIZE_BUCKETS, (shape.w * shape.h).sqrt());
         self.by_size[size].add(r);
-        self.by_aspect[bucket_of(&ASPECT_BUCKETS, r.aspect)].add(r);
+        self.by_aspect[bucket_of(&ASPECT_BUCKETS, shape.w / shape.h)].add(r);
         self.svg.add(r, threshold);
         self.svg_by_size[size].add(r, threshold);
         self.histogram[((r.best_iou * 10.0) as usize).min(9)] += 1;
@@ -469,8 +471,6 @@ struct GtRecord {
     object_index: u32,
     label: u32,
     pixel: [f64; 4],
-    rel_size: f32,
-    aspect: f32,
     best_iou: f32,
     shape_iou: f32,
     positives: u32,
@@ -646,15 +646,13 @@ impl AssignmentTally {
                 object_index: o.index_in_file as u32,
                 label: o.label,
                 pixel: o.pixel,
-                rel_size: (c.w * c.h).sqrt(),
-                aspect: c.w / c.h,
                 best_iou: g.best_iou,
                 shape_iou: self.shapes.best_iou(&o.corners),
                 positives: g.positives,
                 forced_only: g.forced_only,
                 lost: g.lost_collision,
             };
-            self.groups.add(&record, self.config.threshold);
+            self.groups.add(&record, &c, self.config.threshold);
             self.records.push(record);
         }
         let pos = m.num_positives() as u64;

@@ -336,17 +336,9 @@ fn sniff_not_xml(bytes: &[u8]) -> Option<&'static str> {
         .map(|(_, what)| *what)
 }
 
-/// 1-based line and column (in characters) of the end of `prefix`.
+/// 1-based line and column (in characters) of the end of `prefix` (UTF-8 text).
 fn line_col(prefix: &[u8]) -> (usize, usize) {
-    let line = 1 + prefix.iter().filter(|&&b| b == b'\n').count();
-    let line_start = prefix
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
-    let column = 1 + String::from_utf8_lossy(&prefix[line_start..])
-        .chars()
-        .count();
-    (line, column)
+    Locator::new(prefix).at(prefix.len())
 }
 
 /// Incremental byte offset -> (line, column), linear in the file size overall (a single-line
@@ -358,7 +350,16 @@ struct Locator<'a> {
     column: usize,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Locator {
+            text,
+            pos: 0,
+            line: 1,
+            column: 1,
+        }
+    }
+
     fn at(&mut self, pos: usize) -> (usize, usize) {
         let pos = pos.min(self.text.len());
         if pos < self.pos {
@@ -366,7 +367,8 @@ impl Locator<'_> {
             return line_col(&self.text[..pos]);
         }
         let seg = &self.text[self.pos..pos];
-        // Counted over whole slices (the compiler vectorises these counts).
+        // Counted over whole slices (the compiler vectorises these counts); characters are
+        // the bytes that do not continue a UTF-8 sequence.
         let chars = |s: &[u8]| s.iter().filter(|&&b| (b & 0xC0) != 0x80).count();
         match memchr::memrchr(b'\n', seg) {
             Some(last) => {
@@ -613,12 +615,7 @@ impl<'t> Builder<'t> {
     fn new(text: &'t str) -> Self {
         Builder {
             text,
-            loc: Locator {
-                text: text.as_bytes(),
-                pos: 0,
-                line: 1,
-                column: 1,
-            },
+            loc: Locator::new(text.as_bytes()),
             out: RawAnnotation::default(),
             warnings: Warnings {
                 kept: Vec::new(),
