@@ -59,10 +59,10 @@ pub struct FileError {
 
 pub type Outcome = Result<ImageResult, FileError>;
 
-/// Reads and parses one annotation file. Refuses, before reading a byte, anything that is not a
-/// regular file (a directory named `*.xml`; a FIFO, whose read would block forever; a link that
-/// loops) and files over [`voc::xml::MAX_FILE_BYTES`]; reads at most that many bytes even if the
-/// file grows meanwhile. The error is the message users read, without the path.
+/// Reads and parses one annotation file through [`voc::input`]: anything that is not a
+/// regular file (a directory named `*.xml`; a FIFO, whose read would block forever; a link
+/// that loops) is refused before a byte is read, and so are files over
+/// [`voc::xml::MAX_FILE_BYTES`]. The error is the message users read, without the path.
 pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation<'static>, String> {
     read_raw_with(path, &mut Vec::new()).map(voc::RawAnnotation::into_owned)
 }
@@ -72,55 +72,9 @@ pub fn read_raw_with<'b>(
     path: &std::path::Path,
     bytes: &'b mut Vec<u8>,
 ) -> Result<voc::RawAnnotation<'b>, String> {
-    use std::io::Read;
-    let cannot_read = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::PermissionDenied {
-            format!("cannot be read: {e}: give the user running ssd-assign read permission")
-        } else {
-            format!("cannot be read: {e}")
-        }
-    };
-    // Opened without blocking (a FIFO named *.xml would otherwise wait forever), then checked
-    // through the open descriptor: one open and one fstat per file. The listing's nicer
-    // explanations (looping link, directory...) are asked for only when something is wrong.
-    let file = open_nonblocking(path).map_err(|e| {
-        voc::dataset::annotation_file_problem(path).unwrap_or_else(|| cannot_read(e))
-    })?;
-    let meta = file.metadata().map_err(cannot_read)?;
-    if !meta.is_file() {
-        return Err(voc::dataset::annotation_file_problem(path)
-            .unwrap_or_else(|| "is not a regular file: not read".into()));
-    }
-    let len = meta.len();
-    if len > voc::xml::MAX_FILE_BYTES {
-        return Err(voc::XmlError::TooLarge(len).to_string());
-    }
-    // The file as it was when looked at: `len` bytes (one read call), even if it grows. A size
-    // of 0 may be a file system that does not know sizes (/proc, some FUSE mounts): read then
-    // until the end, within the limit.
-    let limit = if len == 0 {
-        voc::xml::MAX_FILE_BYTES + 1
-    } else {
-        len
-    };
-    bytes.clear();
-    bytes.reserve(len as usize);
-    file.take(limit).read_to_end(bytes).map_err(cannot_read)?;
-    if bytes.len() as u64 > voc::xml::MAX_FILE_BYTES {
-        return Err(voc::XmlError::TooLarge(bytes.len() as u64).to_string());
-    }
+    voc::input::read_into(path, voc::input::InputKind::Annotation, bytes)
+        .map_err(|e| e.to_string())?;
     voc::parse_annotation(bytes).map_err(|e| e.to_string())
-}
-
-fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    options.open(path)
 }
 
 impl Engine {
@@ -354,16 +308,49 @@ pub fn thread_pool(jobs: usize) -> rayon::ThreadPool {
         .expect("thread pool")
 }
 
+/// What `--classes auto` found in the files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClassNames {
+    /// Normalised class names, sorted, unique.
+    pub names: Vec<String>,
+    /// Files that could not be read (they are reported by the main pass).
+    pub unreadable: usize,
+    /// The first of them, with its message.
+    pub first_error: Option<String>,
+}
+
+impl ClassNames {
+    /// Why no name was found in `files` annotation files.
+    pub fn why_none(&self, files: usize) -> String {
+        if self.unreadable == files {
+            format!(
+                "--classes auto: no class name can be taken from the dataset: all {files} \
+                 annotation files were rejected{}",
+                self.first_error
+                    .as_deref()
+                    .map(|e| format!(" (first: {e})"))
+                    .unwrap_or_default()
+            )
+        } else {
+            format!(
+                "--classes auto: the {} annotation files read hold no object with a <name>",
+                files - self.unreadable
+            )
+        }
+    }
+}
+
 /// `--classes auto`: the normalised class names used in the files, read in parallel. Files that
-/// cannot be read are skipped here (they are reported by the main pass).
-pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> Vec<String> {
+/// cannot be read are counted and skipped here (they are reported by the main pass).
+pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> ClassNames {
     let pool = thread_pool(jobs);
-    let mut names: Vec<String> = pool.install(|| {
+    let per_file: Vec<Result<Vec<String>, String>> = pool.install(|| {
         entries
             .par_iter()
-            .flat_map_iter(|e| {
+            .map(|e| {
                 let mut bytes = Vec::new();
-                read_raw_with(&e.xml(), &mut bytes)
+                let xml = e.xml();
+                read_raw_with(&xml, &mut bytes)
                     .map(|r| {
                         r.objects
                             .iter()
@@ -371,11 +358,21 @@ pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> Vec<String> {
                             .map(voc::labels::normalize_name)
                             .collect::<Vec<_>>()
                     })
-                    .unwrap_or_default()
+                    .map_err(|m| format!("{}: {m}", xml.display()))
             })
             .collect()
     });
-    names.sort();
-    names.dedup();
-    names
+    let mut out = ClassNames::default();
+    for r in per_file {
+        match r {
+            Ok(names) => out.names.extend(names),
+            Err(e) => {
+                out.unreadable += 1;
+                out.first_error.get_or_insert(e);
+            }
+        }
+    }
+    out.names.sort();
+    out.names.dedup();
+    out
 }

@@ -480,10 +480,14 @@ impl PriorConfig {
     /// start with the path.
     pub fn load(path: &Path) -> Result<PriorConfig, ConfigError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-            path: shown.clone(),
-            message: e.to_string(),
-        })?;
+        // As every input is read (crate::voc::input): a regular file (a FIFO does not hang),
+        // at most 1 MiB (a wrong path to a huge file is not echoed back by the TOML error),
+        // UTF-8 with or without a byte-order mark, or UTF-16.
+        let text = crate::voc::input::read_text(path, crate::voc::input::InputKind::PriorConfig)
+            .map_err(|e| ConfigError::Read {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

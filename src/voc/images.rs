@@ -169,11 +169,10 @@ pub fn read_image_info(path: &Path) -> Result<ImageInfo, String> {
 
 fn read_image_info_inner(path: &Path) -> Result<ImageInfo, String> {
     use image::ImageDecoder;
-    if let Some(problem) = super::dataset::annotation_file_problem(path) {
-        return Err(problem.replace("an annotation file", "an image"));
-    }
-    // The format comes from the bytes alone (ImageReader::open would fall back to the extension).
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    // Opened as every input is (regular file, no FIFO hang, size cap); the format comes from
+    // the bytes alone (ImageReader::open would fall back to the extension).
+    let (file, _) =
+        super::input::open(path, super::input::InputKind::Image).map_err(|e| e.to_string())?;
     let reader = image::ImageReader::new(std::io::BufReader::new(file))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;

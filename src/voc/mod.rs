@@ -3,6 +3,7 @@
 
 pub mod dataset;
 pub mod images;
+pub mod input;
 pub mod labels;
 pub mod xml;
 
@@ -192,8 +193,25 @@ fn parse_coord(label: &str, text: Option<&str>) -> Result<f64, String> {
     let v: f64 = t
         .parse()
         .map_err(|_| format!("<{label}> {t:?} is not a number"))?;
-    if !v.is_finite() {
+    // A literal NaN or infinity is not a number of pixels; a number too large for f64 (400
+    // digits, 1e400) is finite, only out of range.
+    let literal = |w: &str| t.to_ascii_lowercase().contains(w);
+    if v.is_nan() || (v.is_infinite() && literal("inf")) {
         return Err(format!("<{label}> {t:?} is not a finite number"));
+    }
+    if v.is_infinite() {
+        let n = t.chars().count();
+        let shown = if n > 12 {
+            format!(
+                "{}... ({n} characters)",
+                t.chars().take(12).collect::<String>()
+            )
+        } else {
+            t.to_string()
+        };
+        return Err(format!(
+            "<{label}> {shown} is beyond ±{MAX_ABS_COORD} pixels: the box is corrupt"
+        ));
     }
     if v.abs() > MAX_ABS_COORD {
         return Err(format!(
