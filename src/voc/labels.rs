@@ -1,7 +1,31 @@
 //! Label maps: class name <-> integer label, background = 0.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use super::input::{read_text, InputError, InputKind};
+
+/// Why a label map cannot be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LabelError {
+    #[error("empty class name")]
+    Empty,
+    #[error("\"background\" is label 0 and cannot be a class")]
+    Background,
+    #[error("class \"{0}\" listed twice")]
+    Twice(String),
+    /// The class file cannot be read (not a regular file, too large, not text).
+    #[error("{}: {error}", path.display())]
+    File { path: PathBuf, error: InputError },
+    #[error("{}: no class names in the file", .0.display())]
+    NoNames(PathBuf),
+    /// A class file's names are refused.
+    #[error("{}: {error}", path.display())]
+    InFile {
+        path: PathBuf,
+        error: Box<LabelError>,
+    },
+}
 
 /// The reference's 20 VOC classes, labels 1..=20 in this order.
 pub const VOC_CLASSES: [&str; 20] = [
@@ -41,19 +65,19 @@ pub fn normalize_name(name: &str) -> String {
 
 impl LabelMap {
     /// Background plus `classes` as labels 1, 2, ... (names are normalised; duplicates refused).
-    pub fn from_classes<S: AsRef<str>>(classes: &[S]) -> Result<LabelMap, String> {
+    pub fn from_classes<S: AsRef<str>>(classes: &[S]) -> Result<LabelMap, LabelError> {
         let mut names = vec!["background".to_string()];
         let mut lookup = HashMap::new();
         for c in classes {
             let n = normalize_name(c.as_ref());
             if n.is_empty() {
-                return Err("empty class name".into());
+                return Err(LabelError::Empty);
             }
             if n == "background" {
-                return Err("\"background\" is label 0 and cannot be a class".into());
+                return Err(LabelError::Background);
             }
             if lookup.insert(n.clone(), names.len() as u32).is_some() {
-                return Err(format!("class \"{n}\" listed twice"));
+                return Err(LabelError::Twice(n));
             }
             names.push(n);
         }
@@ -78,27 +102,22 @@ impl LabelMap {
 
     /// Reads a class file: one name a line (label = line number among names). Blank lines and
     /// `#` comments are skipped; a CVAT/Datumaro `labelmap.txt` (`name:color:parts:actions`) is
-    /// understood; a first entry `background` (or `__background__`) stands for label 0.
-    pub fn from_file(path: &Path) -> Result<LabelMap, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut names: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| l.split(':').next().unwrap_or(l).trim())
-            .collect();
-        if let Some(first) = names.first() {
-            if matches!(
-                normalize_name(first).as_str(),
-                "background" | "__background__"
-            ) {
-                names.remove(0);
-            }
-        }
+    /// understood; a first entry `background` (or `__background__`) stands for label 0. The file
+    /// is read as every input is ([`super::input`]): a regular file under 1 MiB, UTF-8 (a
+    /// byte-order mark, which Notepad writes, is dropped) or UTF-16.
+    pub fn from_file(path: &Path) -> Result<LabelMap, LabelError> {
+        let text = read_text(path, InputKind::ClassList).map_err(|error| LabelError::File {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        let names = class_names(&text);
         if names.is_empty() {
-            return Err(format!("{}: no class names in the file", path.display()));
+            return Err(LabelError::NoNames(path.to_path_buf()));
         }
-        LabelMap::from_classes(&names).map_err(|e| format!("{}: {e}", path.display()))
+        LabelMap::from_classes(&names).map_err(|e| LabelError::InFile {
+            path: path.to_path_buf(),
+            error: Box::new(e),
+        })
     }
 
     /// The label of a (raw) name, after trimming and lower-casing.
@@ -127,21 +146,67 @@ impl LabelMap {
     /// A known class close to an unknown name (edit distance <= 2, or one contains the other),
     /// for "did you mean" hints.
     pub fn suggest(&self, name: &str) -> Option<&str> {
+        // A name far longer than any class is no typo of one (and its edit distances would
+        // cost length x class length).
+        let longest = self.classes().iter().map(|c| c.chars().count()).max()?;
+        if name.len() > 4 * (longest + 2) + 64 {
+            return None;
+        }
         let n = normalize_name(name);
         let n_compact: String = n.chars().filter(|c| c.is_alphanumeric()).collect();
         let mut best: Option<(usize, &str)> = None;
         for c in self.classes() {
+            let limit = if c.len() <= 4 { 1 } else { 2 };
             let d = if c.as_str() == n_compact {
                 0
+            } else if n.chars().count().abs_diff(c.chars().count()) > limit {
+                continue;
             } else {
                 edit_distance(&n, c)
             };
-            let limit = if c.len() <= 4 { 1 } else { 2 };
             if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
                 best = Some((d, c));
             }
         }
         best.map(|(_, c)| c)
+    }
+}
+
+/// The class names of a class file's text, without a leading `background` entry.
+pub fn class_names(text: &str) -> Vec<&str> {
+    let mut names: Vec<&str> = super::dataset::split_lines(text)
+        .map(|(_, l)| l.trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(labelmap_name)
+        .collect();
+    if let Some(first) = names.first() {
+        if matches!(
+            normalize_name(first).as_str(),
+            "background" | "__background__"
+        ) {
+            names.remove(0);
+        }
+    }
+    names
+}
+
+/// The name of a class-file line: a CVAT/Datumaro `labelmap.txt` line is
+/// `name:color:parts:actions` (`traffic:light:250,170,30::` names `traffic:light`): its last
+/// three fields are cut when the colour field is empty or `r,g,b`. Any other line is a name,
+/// colons included.
+fn labelmap_name(line: &str) -> &str {
+    let fields: Vec<&str> = line.rsplitn(4, ':').collect();
+    let is_color = |c: &str| {
+        c.is_empty()
+            || (c.split(',').count() == 3
+                && c.split(',').all(|v| {
+                    let v = v.trim();
+                    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+                }))
+    };
+    match fields[..] {
+        [_actions, _parts, color, name] if is_color(color) => name.trim(),
+        _ => line,
     }
 }
 

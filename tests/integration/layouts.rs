@@ -63,7 +63,9 @@ fn vocdevkit_years_in_name_order_and_splits_in_file_order() {
     assert_eq!(both.entries[3].dataset(), 1);
     assert_eq!(both.entries[0].xml(), kit.join("VOC2012/Annotations/b.xml"));
     // A split that does not exist names the file and the splits that do.
-    let err = list_datasets(&[kit.join("VOC2007")], Some("val"), None).unwrap_err();
+    let err = list_datasets(&[kit.join("VOC2007")], Some("val"), None)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("ImageSets/Main/val.txt") && err.contains("trainval"),
         "{err}"
@@ -120,7 +122,10 @@ fn label_maps_voc_auto_and_file() {
     assert_eq!((m.label("person"), m.label("cat")), (Some(1), Some(2)));
     let dup = tmp.path().join("dup.txt");
     write(&dup, "cat\nCat\n");
-    assert!(LabelMap::from_file(&dup).unwrap_err().contains("twice"));
+    assert!(LabelMap::from_file(&dup)
+        .unwrap_err()
+        .to_string()
+        .contains("twice"));
 }
 
 #[test]
