@@ -197,17 +197,21 @@ impl DatasetArgs {
             self.split.as_deref(),
             self.images.as_deref(),
         )
-        .map_err(UsageError)?;
+        .map_err(|e| UsageError(e.to_string()))?;
         let labels = match self.classes.as_str() {
             "voc" => LabelMap::voc(),
             "auto" => {
-                let names = collect_class_names(&listing.entries, self.jobs);
-                if names.is_empty() {
-                    return Err(UsageError(
-                        "--classes auto: no object names found in the dataset".into(),
-                    ));
+                if listing.entries.is_empty() {
+                    return Err(UsageError(format!(
+                        "--classes auto: there is no annotation file to take class names from: {}",
+                        listing.why_empty()
+                    )));
                 }
-                LabelMap::auto(names)
+                let names = collect_class_names(&listing.entries, self.jobs);
+                if names.names.is_empty() {
+                    return Err(UsageError(names.why_none(listing.entries.len())));
+                }
+                LabelMap::auto(names.names)
             }
             file => LabelMap::from_file(std::path::Path::new(file))
                 .map_err(|e| UsageError(format!("--classes {e}")))?,

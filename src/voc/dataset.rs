@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::input::{confined_id, file_problem, read_text, InputError, InputKind};
+
 /// Image file extensions tried, in order, when `<filename>` does not name an existing file.
 pub const IMAGE_EXTENSIONS: [&str; 12] = [
     "jpg", "jpeg", "png", "JPG", "JPEG", "PNG", "bmp", "BMP", "webp", "tif", "tiff", "gif",
@@ -103,6 +105,67 @@ pub struct Listing {
     pub warnings: Vec<ListingProblem>,
     /// What was found, one line per year folder / plain folder, for the report.
     pub sources: Vec<String>,
+    /// Split-file ids that name no annotation file (each is also a problem).
+    pub missing_ids: usize,
+}
+
+impl Listing {
+    /// Why the listing holds no file to read (for an error about an empty dataset): every id
+    /// of the split files was missing, or every file was refused while listing.
+    pub fn why_empty(&self) -> String {
+        let first = self
+            .problems
+            .first()
+            .map(|p| format!(" (first: {}: {})", p.path.display(), p.message))
+            .unwrap_or_default();
+        if self.missing_ids > 0 && self.missing_ids == self.problems.len() {
+            format!(
+                "none of the {} ids listed in the split file has an annotation file{first}",
+                self.missing_ids
+            )
+        } else if !self.problems.is_empty() {
+            format!(
+                "all {} files listed were refused{first}",
+                self.problems.len()
+            )
+        } else {
+            "no annotation file was found".into()
+        }
+    }
+}
+
+/// Why the DATASET arguments cannot be listed at all.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ListingError {
+    /// A folder or file that cannot be read (the OS error as text, so that it is printed once).
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: String },
+    /// A DATASET argument that is not a dataset; the message says what it is and the fix.
+    #[error("{}: {message}", path.display())]
+    Dataset { path: PathBuf, message: String },
+    /// `--split NAME` with no readable `ImageSets/Main/NAME.txt`.
+    #[error("{}: {error}; --split {name} reads ImageSets/Main/{name}.txt{available}", file.display())]
+    SplitFile {
+        file: PathBuf,
+        name: String,
+        error: String,
+        /// " (available: train, val)" when other split files exist.
+        available: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl Fn(std::io::Error) -> ListingError + '_ {
+    move |e| ListingError::Io {
+        path: path.to_path_buf(),
+        error: e.to_string(),
+    }
+}
+
+fn dataset_err(path: &Path, message: impl Into<String>) -> ListingError {
+    ListingError::Dataset {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
 }
 
 /// Lists the images of several DATASET arguments, in order. A fatal error (a path that does not
@@ -111,7 +174,7 @@ pub fn list_datasets(
     paths: &[PathBuf],
     split: Option<&str>,
     images: Option<&Path>,
-) -> Result<Listing, String> {
+) -> Result<Listing, ListingError> {
     let mut listing = Listing::default();
     for (k, path) in paths.iter().enumerate() {
         list_one(path, k, split, images, &mut listing)?;
@@ -130,8 +193,31 @@ fn find_child_dir(dir: &Path, names: &[&str]) -> Option<PathBuf> {
     None
 }
 
-fn annotations_dir(dir: &Path) -> Option<PathBuf> {
-    find_child_dir(dir, &["Annotations", "annotations"])
+/// The year folder's `Annotations/` (or `annotations/`). An `Annotations` that is a link which
+/// cannot be followed (it loops, or its target is gone: an unmounted share) is an error: the
+/// year's files must not vanish from the run without a word.
+fn annotations_dir(dir: &Path) -> Result<Option<PathBuf>, String> {
+    for n in ["Annotations", "annotations"] {
+        let p = dir.join(n);
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => return Ok(Some(p)),
+            Ok(_) => {}
+            Err(e) => {
+                if broken_link(&p) {
+                    return Err(format!(
+                        "{n} is a symbolic link that cannot be followed ({e}): it loops or its \
+                         target is missing (an unmounted share?); fix the link"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn broken_link(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(p).is_err()
 }
 
 fn list_one(
@@ -140,13 +226,25 @@ fn list_one(
     split: Option<&str>,
     images: Option<&Path>,
     out: &mut Listing,
-) -> Result<(), String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+) -> Result<(), ListingError> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if broken_link(path) {
+            dataset_err(
+                path,
+                format!(
+                    "is a symbolic link that cannot be followed ({e}): it loops or its target is \
+                     missing; fix the link"
+                ),
+            )
+        } else {
+            io_err(path)(e)
+        }
+    })?;
     if meta.is_file() {
         if split.is_some() {
-            return Err(format!(
-                "{}: --split needs a VOC year folder, not a file",
-                path.display()
+            return Err(dataset_err(
+                path,
+                "--split needs a VOC year folder, not a file",
             ));
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -155,30 +253,71 @@ fn list_one(
             dir,
             dataset: k,
         });
-        out.entries.push(ImageEntry::new(stem(path), path, &source));
+        match path.file_stem().unwrap_or_default().to_str() {
+            Some(id) => out
+                .entries
+                .push(ImageEntry::new(id.to_string(), path, &source)),
+            None => out.problems.push(ListingProblem {
+                path: path.to_path_buf(),
+                message: NOT_UTF8_NAME.into(),
+            }),
+        }
         out.sources
             .push(format!("{} (one annotation file)", path.display()));
         return Ok(());
     }
-    if annotations_dir(path).is_some() {
+    if !meta.is_dir() {
+        return Err(dataset_err(
+            path,
+            "is not a folder or a file (a FIFO, socket or device): a DATASET is a VOC year \
+             folder, a VOCdevkit folder, a folder of .xml files or one .xml file",
+        ));
+    }
+    if annotations_dir(path)
+        .map_err(|m| dataset_err(path, m))?
+        .is_some()
+    {
         return list_year(path, k, split, images, out);
     }
-    // VOCdevkit: sub-folders that are year folders.
-    let mut years: Vec<PathBuf> = read_dir_sorted(path)?
-        .into_iter()
-        .filter(|p| p.is_dir() && annotations_dir(p).is_some())
-        .collect();
+    // VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that
+    // loops or dangles, an Annotations link whose target is gone) is a listing problem, named,
+    // not a year that silently vanishes.
+    let mut years = Vec::new();
+    let mut broken = Vec::new();
+    for (p, _) in read_dir_sorted_typed(path)? {
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => match annotations_dir(&p) {
+                Ok(Some(_)) => years.push(p),
+                Ok(None) => {}
+                Err(message) => broken.push(ListingProblem {
+                    message: format!("{message}; this year folder is not read"),
+                    path: p,
+                }),
+            },
+            Ok(_) => {}
+            Err(e) => broken.push(ListingProblem {
+                message: format!(
+                    "is a symbolic link that cannot be followed ({e}): it loops or its target \
+                     is missing; if it is a year folder, none of its files is read: fix or \
+                     delete the link"
+                ),
+                path: p,
+            }),
+        }
+    }
     if !years.is_empty() {
-        years.sort_by(|a, b| os_bytes(a).cmp(os_bytes(b)));
+        out.problems.extend(broken);
         for y in years {
             list_year(&y, k, split, images, out)?;
         }
         return Ok(());
     }
     if let Some(s) = split {
-        return Err(format!(
-            "{}: --split {s} needs ImageSets/Main/{s}.txt in a VOC year folder; this is a plain folder",
-            path.display()
+        return Err(dataset_err(
+            path,
+            format!(
+                "--split {s} needs ImageSets/Main/{s}.txt in a VOC year folder; this is a plain folder"
+            ),
         ));
     }
     let source = Arc::new(EntrySource {
@@ -189,8 +328,9 @@ fn list_one(
         dataset: k,
     });
     let before = out.entries.len();
+    let problems_before = out.problems.len();
     list_xml_files(path, &source, out)?;
-    if out.entries.len() == before {
+    if out.entries.len() == before && out.problems.len() == problems_before {
         let subdirs: Vec<String> = read_dir_sorted(path)?
             .into_iter()
             .filter(|p| p.is_dir())
@@ -201,7 +341,9 @@ fn list_one(
                     .into_owned()
             })
             .collect();
-        let hint = if subdirs.is_empty() {
+        let hint = if let Some(b) = broken.first() {
+            format!(" ({}: {})", b.path.display(), b.message)
+        } else if subdirs.is_empty() {
             String::new()
         } else {
             format!(
@@ -209,9 +351,9 @@ fn list_one(
                 subdirs.join(", ")
             )
         };
-        return Err(format!(
-            "{}: no Annotations/ folder, no year folders and no .xml files{hint}",
-            path.display()
+        return Err(dataset_err(
+            path,
+            format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
         ));
     }
     out.sources.push(format!(
@@ -228,8 +370,10 @@ fn list_year(
     split: Option<&str>,
     images: Option<&Path>,
     out: &mut Listing,
-) -> Result<(), String> {
-    let ann = annotations_dir(dir).expect("checked by caller");
+) -> Result<(), ListingError> {
+    let ann = annotations_dir(dir)
+        .map_err(|m| dataset_err(dir, m))?
+        .ok_or_else(|| dataset_err(dir, "no Annotations/ folder"))?;
     let source = Arc::new(EntrySource {
         image_dirs: match images {
             Some(p) => vec![p.to_path_buf()],
@@ -242,66 +386,230 @@ fn list_year(
         dataset: k,
     });
     let before = out.entries.len();
+    let mut how = String::new();
     match split {
         Some(name) => {
             let file = dir
                 .join("ImageSets")
                 .join("Main")
                 .join(format!("{name}.txt"));
-            let text = std::fs::read(&file).map_err(|e| {
-                format!(
-                    "{}: {e}; --split {name} reads ImageSets/Main/{name}.txt{}",
-                    file.display(),
-                    available_splits(dir)
-                )
+            let text = read_text(&file, InputKind::Split).map_err(|e| ListingError::SplitFile {
+                file: file.clone(),
+                name: name.to_string(),
+                error: match e {
+                    InputError::Read(m) => m,
+                    e => e.to_string(),
+                },
+                available: available_splits(dir),
             })?;
-            let text = String::from_utf8_lossy(&text);
-            // Notepad starts its files with a byte-order mark.
-            let text = text.trim_start_matches('\u{FEFF}');
-            let mut seen = std::collections::HashSet::new();
-            for line in text.lines() {
-                // Class split files read "id  1" / "id -1": the id is the first field.
-                let Some(id) = line.split_whitespace().next() else {
-                    continue;
-                };
-                if !seen.insert(id) {
-                    out.warnings.push(ListingProblem {
-                        path: file.clone(),
-                        message: format!(
-                            "id {id:?} is listed more than once; it is used each time, as the \
-                             reference would: remove the duplicates if that is not meant"
-                        ),
-                    });
-                }
-                let xml = ann.join(format!("{id}.xml"));
-                match annotation_file_problem(&xml) {
-                    None => out
-                        .entries
-                        .push(ImageEntry::new(id.to_string(), &xml, &source)),
-                    Some(problem) => {
-                        let message = if xml.symlink_metadata().is_err() {
-                            format!(
-                                "id {id:?} is listed in {} but there is no such annotation file: \
-                                 add the file or remove the id from the split",
-                                file.display()
-                            )
-                        } else {
-                            format!("(listed in {}) {problem}", file.display())
-                        };
-                        out.problems.push(ListingProblem { path: xml, message });
-                    }
-                }
-            }
+            let read = read_split(&text, &file, &ann, &source, out);
+            how = read.describe();
         }
         None => list_xml_files(&ann, &source, out)?,
     }
     out.sources.push(format!(
-        "{}: VOC year folder{}, {} annotation files",
+        "{}: VOC year folder{}, {} annotation files{how}",
         dir.display(),
         split.map(|s| format!(" (split {s})")).unwrap_or_default(),
         out.entries.len() - before
     ));
     Ok(())
+}
+
+/// How the lines of a split file were read, for the report.
+#[derive(Debug, Default)]
+struct SplitRead {
+    /// Lines in the per-class form `id  1` / `id -1`.
+    per_class: usize,
+    /// Whole lines holding white space that name a file (`Screenshot (573)`).
+    with_spaces: usize,
+    /// Lines that held several ids.
+    multi: Vec<usize>,
+}
+
+impl SplitRead {
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.per_class > 0 {
+            parts.push(format!(
+                "{} lines in the per-class form (id, then -1, 0 or 1)",
+                self.per_class
+            ));
+        }
+        if self.with_spaces > 0 {
+            parts.push(format!(
+                "{} ids holding spaces, each its whole line",
+                self.with_spaces
+            ));
+        }
+        if !self.multi.is_empty() {
+            parts.push(format!("{} lines holding several ids", self.multi.len()));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", parts.join(", "))
+        }
+    }
+}
+
+/// The lines of a split file: they end at LF, CRLF or CR (old Mac files), as Python's
+/// `splitlines()` reads them; numbered from 1.
+pub fn split_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = text;
+    let mut n = 0;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        n += 1;
+        let (line, next) = match memchr::memchr2(b'\n', b'\r', rest.as_bytes()) {
+            Some(i) => {
+                let skip = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                (&rest[..i], &rest[i + skip..])
+            }
+            None => (rest, ""),
+        };
+        rest = next;
+        Some((n, line))
+    })
+}
+
+/// How one line of a split file reads (see [`read_split`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitLine<'a> {
+    /// Blank.
+    Blank,
+    /// One id: the whole trimmed line, or the id of a per-class line.
+    Id { id: &'a str, per_class: bool },
+    /// Several ids separated by white space, each naming an annotation file.
+    Several(Vec<&'a str>),
+}
+
+/// Reads one (trimmed) split-file line. `exists(id)` says whether `Annotations/<id>.xml`
+/// exists. In order:
+/// 1. the whole line is the id when its file exists (ids with spaces: `Screenshot (573)`);
+/// 2. else the per-class form `000001  1` / `000002 -1` (id, white space, -1/0/1) gives the
+///    id, whether its file exists or not (per-class split files read as always);
+/// 3. else, when white space splits the line into tokens that each name an existing file,
+///    those are several ids;
+/// 4. else the whole line is an id whose file is missing.
+pub fn classify_split_line<'a>(line: &'a str, exists: impl Fn(&str) -> bool) -> SplitLine<'a> {
+    let line = line.trim();
+    if line.is_empty() {
+        return SplitLine::Blank;
+    }
+    let whole = SplitLine::Id {
+        id: line,
+        per_class: false,
+    };
+    if !line.contains(char::is_whitespace) || exists(line) {
+        return whole;
+    }
+    let tokens: Vec<&str> = line.split_whitespace().collect();
+    if let [id, "-1" | "0" | "1"] = tokens[..] {
+        return SplitLine::Id {
+            id,
+            per_class: true,
+        };
+    }
+    if tokens.iter().all(|t| exists(t)) {
+        return SplitLine::Several(tokens);
+    }
+    whole
+}
+
+/// Lists the ids of a split file (`text`, read from `file`) as entries of `ann`. Every id
+/// must name a file inside `ann`: an absolute id or one climbing out with `..` is refused with
+/// its line number.
+fn read_split(
+    text: &str,
+    file: &Path,
+    ann: &Path,
+    source: &Arc<EntrySource>,
+    out: &mut Listing,
+) -> SplitRead {
+    let mut read = SplitRead::default();
+    let xml_of = |id: &str| ann.join(format!("{id}.xml"));
+    let exists = |id: &str| confined_id(id).is_ok() && xml_of(id).symlink_metadata().is_ok();
+    let mut seen = std::collections::HashSet::new();
+    for (n, line) in split_lines(text) {
+        let ids = match classify_split_line(line, exists) {
+            SplitLine::Blank => continue,
+            SplitLine::Id { id, per_class } => {
+                read.per_class += per_class as usize;
+                read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
+                vec![id]
+            }
+            SplitLine::Several(ids) => {
+                read.multi.push(n);
+                ids
+            }
+        };
+        for id in ids {
+            if let Err(why) = confined_id(id) {
+                out.problems.push(ListingProblem {
+                    path: file.to_path_buf(),
+                    message: format!(
+                        "line {n}: id {id:?} {why}: an id names a file inside {}, without \
+                         .xml; correct or remove the line",
+                        ann.display()
+                    ),
+                });
+                continue;
+            }
+            if !seen.insert(id) {
+                out.warnings.push(ListingProblem {
+                    path: file.to_path_buf(),
+                    message: format!(
+                        "id {id:?} is listed more than once; it is used each time, as the \
+                         reference would: remove the duplicates if that is not meant"
+                    ),
+                });
+            }
+            let xml = xml_of(id);
+            match file_problem(&xml, InputKind::Annotation) {
+                None => out
+                    .entries
+                    .push(ImageEntry::new(id.to_string(), &xml, source)),
+                Some(problem) => {
+                    let message = if xml.symlink_metadata().is_err() {
+                        out.missing_ids += 1;
+                        let hint = match id.len().checked_sub(4) {
+                            Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
+                                " (ids carry no extension: write {:?}, not {id:?})",
+                                &id[..k]
+                            ),
+                            _ => String::new(),
+                        };
+                        format!(
+                            "id {id:?} is listed in {} (line {n}) but there is no such \
+                             annotation file{hint}: add the file or remove the id from the split",
+                            file.display()
+                        )
+                    } else {
+                        format!("(listed in {}, line {n}) {problem}", file.display())
+                    };
+                    out.problems.push(ListingProblem { path: xml, message });
+                }
+            }
+        }
+    }
+    if !read.multi.is_empty() {
+        let shown: Vec<String> = read.multi.iter().take(10).map(|n| n.to_string()).collect();
+        let more = if read.multi.len() > 10 { ", ..." } else { "" };
+        out.warnings.push(ListingProblem {
+            path: file.to_path_buf(),
+            message: format!(
+                "{} lines (line {}{more}) hold several ids separated by white space, each \
+                 naming an annotation file: each is used as an id (the reference reads one id a \
+                 line): put one id on each line",
+                read.multi.len(),
+                shown.join(", ")
+            ),
+        });
+    }
+    read
 }
 
 fn available_splits(dir: &Path) -> String {
@@ -322,7 +630,17 @@ fn available_splits(dir: &Path) -> String {
     }
 }
 
-fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> Result<(), String> {
+/// Why a file whose name is not UTF-8 is not read.
+const NOT_UTF8_NAME: &str = "file name is not valid UTF-8: not read, since its id could not be \
+                             written without being confused with another file's (two such \
+                             names would get one id); rename it to UTF-8 (e.g. convmv -f \
+                             latin1 -t utf8 --notest FILE)";
+
+fn list_xml_files(
+    dir: &Path,
+    source: &Arc<EntrySource>,
+    out: &mut Listing,
+) -> Result<(), ListingError> {
     for (name, file_type) in read_dir_names_sorted(dir)? {
         // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
         let bytes = os_bytes(Path::new(&name));
@@ -337,23 +655,22 @@ fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> R
         // A regular file needs no further look; links and the rest are checked.
         if !file_type.is_some_and(|t| t.is_file()) {
             let p = dir.join(&name);
-            if let Some(message) = annotation_file_problem(&p) {
-                out.problems.push(ListingProblem { path: p, message });
+            if let Some(problem) = file_problem(&p, InputKind::Annotation) {
+                out.problems.push(ListingProblem {
+                    path: p,
+                    message: problem.to_string(),
+                });
                 continue;
             }
         }
-        let id = match std::str::from_utf8(stem) {
-            Ok(id) => id.to_string(),
-            Err(_) => {
-                out.warnings.push(ListingProblem {
-                    path: dir.join(&name),
-                    message: "file name is not valid UTF-8: the file is read, but its id is \
-                              written with U+FFFD in place of the bad bytes and its image is \
-                              found only through <filename>; rename it"
-                        .into(),
-                });
-                String::from_utf8_lossy(stem).into_owned()
-            }
+        // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
+        // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
+        let Ok(id) = std::str::from_utf8(stem).map(str::to_string) else {
+            out.problems.push(ListingProblem {
+                path: dir.join(&name),
+                message: NOT_UTF8_NAME.into(),
+            });
+            continue;
         };
         let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
         out.entries.push(ImageEntry {
@@ -365,33 +682,10 @@ fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> R
     Ok(())
 }
 
-/// Why `path` cannot be an annotation file (`None`: a regular file, or a link to one).
-///
-/// Checked when listing, so that a directory named `*.xml`, a FIFO (reading one would block
-/// forever), or a symbolic link that loops or dangles is reported instead of read.
+/// Why `path` cannot be an annotation file (`None`: a regular file, or a link to one): see
+/// [`file_problem`].
 pub fn annotation_file_problem(path: &Path) -> Option<String> {
-    match std::fs::metadata(path) {
-        Ok(m) if m.is_file() => None,
-        Ok(m) if m.is_dir() => Some("is a directory, not an annotation file; skipped".into()),
-        Ok(_) => Some(
-            "is not a regular file (a FIFO, socket or device): not read; replace it with the annotation file"
-                .into(),
-        ),
-        Err(e) => Some(match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() => format!(
-                "is a symbolic link that cannot be followed ({e}): it loops or its target is \
-                 missing; fix or delete the link"
-            ),
-            _ => format!("cannot be read: {e}"),
-        }),
-    }
-}
-
-fn stem(p: &Path) -> String {
-    p.file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned()
+    file_problem(path, InputKind::Annotation).map(|e| e.to_string())
 }
 
 #[cfg(unix)]
@@ -405,7 +699,7 @@ fn os_bytes(p: &Path) -> &[u8] {
 }
 
 /// Entries of a folder sorted bytewise by name.
-fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, ListingError> {
     Ok(read_dir_sorted_typed(dir)?
         .into_iter()
         .map(|(p, _)| p)
@@ -414,7 +708,9 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, String> {
 
 /// Like [`read_dir_sorted`], with each entry's type as the directory listing gives it (no
 /// `stat` per file on the usual file systems).
-fn read_dir_sorted_typed(dir: &Path) -> Result<Vec<(PathBuf, Option<std::fs::FileType>)>, String> {
+fn read_dir_sorted_typed(
+    dir: &Path,
+) -> Result<Vec<(PathBuf, Option<std::fs::FileType>)>, ListingError> {
     Ok(read_dir_names_sorted(dir)?
         .into_iter()
         .map(|(name, t)| (dir.join(name), t))
@@ -426,11 +722,11 @@ fn read_dir_sorted_typed(dir: &Path) -> Result<Vec<(PathBuf, Option<std::fs::Fil
 /// million annotations is listed in a third of the memory.
 fn read_dir_names_sorted(
     dir: &Path,
-) -> Result<Vec<(std::ffi::OsString, Option<std::fs::FileType>)>, String> {
-    let rd = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+) -> Result<Vec<(std::ffi::OsString, Option<std::fs::FileType>)>, ListingError> {
+    let rd = std::fs::read_dir(dir).map_err(io_err(dir))?;
     let mut v = Vec::new();
     for e in rd {
-        let e = e.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let e = e.map_err(io_err(dir))?;
         let name = e.file_name();
         v.push((
             sort_key(os_bytes(Path::new(&name))),

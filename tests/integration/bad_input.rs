@@ -616,7 +616,8 @@ fn bad_coordinates() {
         ),
         (
             ["1", "1", "1e400", "9"],
-            "<xmax> \"1e400\" is not a finite number",
+            // Finite, only too large for f64 (issue #16.14: not "not a finite number").
+            "<xmax> 1e400 is beyond ±1000000 pixels: the box is corrupt",
         ),
         (
             ["1", "1", "9e6", "9"],
@@ -943,7 +944,7 @@ fn split_ids_without_xml() {
         &listing.problems[0].message,
         &[
             "id \"000002\" is listed in ",
-            "train.txt but there is no such annotation file",
+            "train.txt (line 2) but there is no such annotation file",
             "remove the id from the split",
         ],
     );
@@ -1078,26 +1079,36 @@ fn unreadable_files() {
     }
 }
 
+/// Issue #16.4: file names that are not UTF-8 would have read as one lossy id (`\xff\xfe.xml`
+/// and `\xfe\xff.xml` both as "\u{FFFD}\u{FFFD}"); each is now refused, named, and the run says so.
 #[cfg(target_os = "linux")]
 #[test]
 fn non_utf8_file_names() {
     use std::os::unix::ffi::OsStrExt;
     let dir = tempdir();
-    let name = std::ffi::OsStr::from_bytes(b"caf\xE9.xml");
-    std::fs::write(dir.path().join(name), GOOD).unwrap();
+    for name in [&b"\xff\xfe.xml"[..], b"\xfe\xff.xml", b"caf\xE9.xml"] {
+        std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(name)), GOOD).unwrap();
+    }
+    write(dir.path(), "good.xml", GOOD);
     let (listing, outcomes) = run_dir(dir.path());
-    assert!(listing.problems.is_empty(), "the file is used");
-    assert_eq!(listing.warnings.len(), 1);
-    assert_contains(
-        &listing.warnings[0].message,
-        &["file name is not valid UTF-8", "U+FFFD", "rename it"],
-    );
-    assert_eq!(outcomes.len(), 1);
-    let r = outcomes[0].as_ref().unwrap();
-    assert_eq!(r.id, "caf\u{FFFD}");
-    assert_eq!(r.annotation.objects.len(), 1);
+    assert_eq!(listing.problems.len(), 3, "{:?}", listing.problems);
+    for p in &listing.problems {
+        assert_contains(
+            &p.message,
+            &[
+                "file name is not valid UTF-8",
+                "two such names would get one id",
+                "rename it",
+            ],
+        );
+    }
+    let ids: Vec<&str> = outcomes
+        .iter()
+        .map(|o| o.as_ref().unwrap().id.as_str())
+        .collect();
+    assert_eq!(ids, ["good"], "no two files share an id");
     let (status, out) = audit(&[dir.path().as_os_str()]);
-    assert_eq!(status, 0, "{out}");
+    assert_eq!(status, 2, "{out}");
 }
 
 // ---------------------------------------------------------------- whole runs, the binary
