@@ -697,6 +697,18 @@ impl<'t> Builder<'t> {
                 _ => Ctx::Ignored,
             },
             Some(Ctx::Object) => match tag {
+                Tag::Object => {
+                    // Not an object of the annotation (those are children of <annotation>),
+                    // and read by nobody: said, so that it does not vanish without a word.
+                    let (line, column) = self.loc.at(start);
+                    self.warnings.push(format!(
+                        "line {line}, column {column}: an <object> inside object {}: it is not \
+                         read (objects are children of <annotation>); move it out of the \
+                         enclosing <object> if it is meant as an object",
+                        out.objects.len().saturating_sub(1)
+                    ));
+                    Ctx::Ignored
+                }
                 Tag::Name => Ctx::Field(Field::Name),
                 Tag::Difficult => Ctx::Field(Field::Difficult),
                 Tag::Truncated => Ctx::Field(Field::Truncated),
