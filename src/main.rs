@@ -13,6 +13,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     let cli = Cli::parse();
+    // One way for every run to end on SIGINT, SIGTERM or SIGHUP: nothing left behind.
+    if let Err(e) = ssd_assign::sink::atomic::install_signal_handlers() {
+        eprintln!("ssd-assign: error: installing the signal handlers: {e}");
+        std::process::exit(ExitStatus::Fatal as i32);
+    }
     let result = match &cli.command {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Encode(args) => cmd::encode::run(args),

@@ -35,7 +35,9 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
 
-    /// Also write one CSV row per ground truth (matched or skipped) to FILE.
+    /// Also write one CSV row per ground truth (matched or skipped) to FILE (`-`: the standard
+    /// output, and the report goes to stderr; a symbolic link is written through to its
+    /// target; a device or FIFO is written directly).
     #[arg(long, value_name = "FILE")]
     pub gt_csv: Option<PathBuf>,
 
@@ -76,9 +78,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
         ReportFormat::Text => text::render(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(rendered.as_bytes())?;
-    out.flush()?;
+    // `--gt-csv -` has the standard output for the CSV: the report goes to stderr then.
+    if args.gt_csv.as_deref() == Some(std::path::Path::new("-")) {
+        std::io::stderr().write_all(rendered.as_bytes())?;
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(rendered.as_bytes())?;
+        out.flush()?;
+    }
 
     let gate_failed = args.fail_under_coverage.is_some_and(|x| {
         report

@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -101,18 +100,9 @@ pub struct EncodeArgs {
     pub strict: bool,
 }
 
-/// Set by the Ctrl-C handler; checked between images.
-pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
 pub fn run(args: &EncodeArgs) -> anyhow::Result<ExitStatus> {
-    // On Ctrl-C: remove every staging folder (waiting for a commit in progress to finish),
-    // then exit with the conventional status 130. The handler runs on its own thread, so this
-    // works even while the workers are blocked in I/O.
-    ctrlc::set_handler(|| {
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        crate::sink::atomic::abort_and_exit(130, "ssd-assign: interrupted; no output written");
-    })
-    .context("installing the Ctrl-C handler")?;
+    // SIGINT, SIGTERM and SIGHUP are handled for the whole process (main.rs): the handler
+    // removes the staging folder and the lock ([`crate::sink::atomic::abort_and_exit`]).
     let command_line: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
@@ -125,7 +115,7 @@ pub fn run(args: &EncodeArgs) -> anyhow::Result<ExitStatus> {
         );
     }
     let priors = sets.remove(0);
-    let summary = encode(args, priors, command_line, &INTERRUPTED)?;
+    let summary = encode(args, priors, command_line)?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -264,13 +254,12 @@ pub struct FileInfo {
     pub sha256: String,
 }
 
-/// Encodes the datasets of `args` into `args.out`. `command_line` is recorded in the manifest;
-/// `interrupted` is polled between images (an interrupted run writes nothing).
+/// Encodes the datasets of `args` into `args.out`. `command_line` is recorded in the manifest.
+/// A signal ends the run through the process's handler, which discards the staging folder.
 pub fn encode(
     args: &EncodeArgs,
     priors: Arc<PriorSet>,
     command_line: Vec<String>,
-    interrupted: &AtomicBool,
 ) -> anyhow::Result<EncodeSummary> {
     if args.all_priors && args.format != TargetFormat::Csv {
         anyhow::bail!(
@@ -305,6 +294,13 @@ pub fn encode(
     }
 
     let out = OutputDir::create(&args.out, &KNOWN_OUTPUTS, args.force)?;
+    for dead in out.removed_dead_staging() {
+        eprintln!(
+            "ssd-assign: note: removed {}, the staging folder of an earlier run that was killed \
+             before it finished",
+            args.out.join(dead).display()
+        );
+    }
     let np = engine.priors.len();
     let priors_npy = priors_npy_bytes(&engine.priors);
     let mut files: Vec<String> = Vec::new();
@@ -350,9 +346,6 @@ pub fn encode(
         setup.jobs,
         |done| pb.set_position(done as u64),
         |outcome| -> anyhow::Result<()> {
-            if interrupted.load(Ordering::Relaxed) {
-                anyhow::bail!("interrupted; no output written");
-            }
             let r = match outcome {
                 Ok(r) if r.id.contains(['\n', '\r']) => {
                     reject(
@@ -405,9 +398,6 @@ pub fn encode(
         },
     )?;
     pb.finish_and_clear();
-    if interrupted.load(Ordering::Relaxed) {
-        anyhow::bail!("interrupted; no output written");
-    }
 
     // Checksums already computed while writing (the NPY arrays when every image was read).
     let mut known_checksums = BTreeMap::new();
@@ -442,9 +432,6 @@ pub fn encode(
 
     let mut file_infos = BTreeMap::new();
     for name in &files {
-        if interrupted.load(Ordering::Relaxed) {
-            anyhow::bail!("interrupted; no output written");
-        }
         let (sha256, bytes) = match known_checksums.remove(name) {
             Some(c) => c,
             None => {

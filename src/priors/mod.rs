@@ -13,7 +13,7 @@ pub mod presets;
 use std::sync::Arc;
 
 pub use config::{ConfigError, ExtraScale, FeatureMap, LoopOrder, PriorConfig, MAX_PRIORS};
-pub use presets::{resolve, PRESETS};
+pub use presets::{resolve, ResolveError, PRESETS};
 
 use crate::geometry::{CenterSize, CornerColumns, Corners};
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::config::{ExtraScale, FeatureMap, LoopOrder, PriorConfig};
+use super::config::{ConfigError, ExtraScale, FeatureMap, LoopOrder, PriorConfig};
 use super::PriorSet;
 
 /// Preset names, the default first.
@@ -124,21 +124,32 @@ impl PriorSet {
     }
 }
 
+/// Why a `--priors` value names no prior set.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "{spec}: neither a preset ({presets}) nor an existing configuration file (TOML, or JSON \
+         ending in .json; `ssd-assign priors --priors ssd300 --format toml` writes one to \
+         start from)",
+        presets = PRESETS.join(", ")
+    )]
+    Unknown { spec: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
 /// Resolves a `--priors` value: a preset name, else a TOML or JSON configuration file. The
 /// error says which presets exist when the value is neither.
-pub fn resolve(spec: &str) -> Result<PriorSet, String> {
+pub fn resolve(spec: &str) -> Result<PriorSet, ResolveError> {
     if let Some(set) = PriorSet::preset(spec) {
         return Ok(set);
     }
     let path = Path::new(spec);
-    if !path.exists() {
-        return Err(format!(
-            "{spec}: neither a preset ({}) nor an existing configuration file (TOML, or JSON \
-             ending in .json; `ssd-assign priors --priors ssd300 --format toml` writes one to \
-             start from)",
-            PRESETS.join(", ")
-        ));
+    // symlink_metadata: a link that loops or dangles is a file the user named, and reading
+    // it says what is wrong with it.
+    if path.symlink_metadata().is_err() {
+        return Err(ResolveError::Unknown { spec: spec.into() });
     }
-    let config = PriorConfig::load(path).map_err(|e| e.to_string())?;
+    let config = PriorConfig::load(path)?;
     Ok(PriorSet::from_config(&config))
 }

@@ -376,7 +376,9 @@ fn load_errors_name_the_file() {
     );
 
     let missing = dir.path().join("nope.toml");
-    let e = priors::resolve(missing.to_str().unwrap()).unwrap_err();
+    let e = priors::resolve(missing.to_str().unwrap())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("tiny-detector, ssd300, torchvision-ssd300"),
         "{e}"
