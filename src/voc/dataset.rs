@@ -429,21 +429,26 @@ struct SplitRead {
 
 impl SplitRead {
     fn describe(&self) -> String {
+        let n =
+            |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
         let mut parts = Vec::new();
         if self.per_class > 0 {
             parts.push(format!(
-                "{} lines in the per-class form (id, then -1, 0 or 1)",
-                self.per_class
+                "{} in the per-class form (id, then -1, 0 or 1)",
+                n(self.per_class, "line", "lines")
             ));
         }
         if self.with_spaces > 0 {
             parts.push(format!(
-                "{} ids holding spaces, each its whole line",
-                self.with_spaces
+                "{} holding spaces, each its whole line",
+                n(self.with_spaces, "id", "ids")
             ));
         }
         if !self.multi.is_empty() {
-            parts.push(format!("{} lines holding several ids", self.multi.len()));
+            parts.push(format!(
+                "{} holding several ids",
+                n(self.multi.len(), "line", "lines")
+            ));
         }
         if parts.is_empty() {
             String::new()
@@ -601,11 +606,25 @@ fn read_split(
         out.warnings.push(ListingProblem {
             path: file.to_path_buf(),
             message: format!(
-                "{} lines (line {}{more}) hold several ids separated by white space, each \
-                 naming an annotation file: each is used as an id (the reference reads one id a \
-                 line): put one id on each line",
-                read.multi.len(),
-                shown.join(", ")
+                "{} ({} {}{more}) {} several ids separated by white space, each naming an \
+                 annotation file: each is used as an id (the reference reads one id a line): \
+                 put one id on each line",
+                if read.multi.len() == 1 {
+                    "1 line".to_string()
+                } else {
+                    format!("{} lines", read.multi.len())
+                },
+                if read.multi.len() == 1 {
+                    "line"
+                } else {
+                    "lines"
+                },
+                shown.join(", "),
+                if read.multi.len() == 1 {
+                    "holds"
+                } else {
+                    "hold"
+                },
             ),
         });
     }

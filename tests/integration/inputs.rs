@@ -172,7 +172,7 @@ fn split_files_with_cr_line_ends_or_several_ids_a_line_lose_no_id() {
     assert!(
         l.warnings[0]
             .message
-            .starts_with("2 lines (line 1, 2) hold several ids"),
+            .starts_with("2 lines (lines 1, 2) hold several ids"),
         "{}",
         l.warnings[0].message
     );
