@@ -684,11 +684,16 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         let mut guard = registry();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{}.", name.to_string_lossy()))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(err_create)?;
+        let prefix = format!(".{}.", name.to_string_lossy());
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // The mode a plain File::create gives (0666 less the umask), not tempfile's 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let tmp = builder.tempfile_in(dir).map_err(err_create)?;
         let live = Live::File(tmp.path().to_path_buf());
         guard.push(live.clone());
         drop(guard);

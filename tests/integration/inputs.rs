@@ -255,6 +255,15 @@ fn gt_csv_is_written_through_a_symlink_and_dash_is_stdout() {
     let csv = std::fs::read_to_string(&target).unwrap();
     assert!(csv.starts_with("image_id,") && csv.contains("dog"), "{csv}");
     assert_eq!(names_in(tmp.path()), ["ds", "gts.csv", "real.csv"]);
+    {
+        // The mode of a plain File::create (0666 less the umask), not a temporary file's 0600.
+        use std::os::unix::fs::PermissionsExt;
+        let plain = tmp.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&target), mode(&plain));
+        std::fs::remove_file(&plain).unwrap();
+    }
     // A dangling link: its target is created.
     std::fs::remove_file(&target).unwrap();
     let o = audit(&link, false);
