@@ -55,7 +55,16 @@ impl Live {
                 lock,
                 created,
             } => {
-                let _ = std::fs::remove_dir_all(staging);
+                // The run's other threads may still be creating files in it (a signal does not
+                // stop them): a file created while the folder was being emptied makes the
+                // removal fail, so it is tried again until the folder is gone (once it is,
+                // nothing can be created in it).
+                for _ in 0..1000 {
+                    match std::fs::remove_dir_all(staging) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => continue,
+                        _ => break,
+                    }
+                }
                 // Unlinked while still locked: a run waiting on this file sees it replaced.
                 let _ = std::fs::remove_file(lock);
                 if let Some(dir) = created {
