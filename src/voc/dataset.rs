@@ -284,7 +284,11 @@ fn list_one(
     // not a year that silently vanishes.
     let mut years = Vec::new();
     let mut broken = Vec::new();
-    for (p, _) in read_dir_sorted_typed(path)? {
+    for (p, file_type) in read_dir_sorted_typed(path)? {
+        // A regular file is no year folder: no stat for each file of a plain folder.
+        if file_type.is_some_and(|t| t.is_file()) {
+            continue;
+        }
         match std::fs::metadata(&p) {
             Ok(m) if m.is_dir() => match annotations_dir(&p) {
                 Ok(Some(_)) => years.push(p),
