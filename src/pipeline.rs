@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::assign::{GtBox, ImageMatch, MatchParams, Matcher};
 use crate::encode::BoxCoder;
+use crate::findings::FindingKind;
 use crate::priors::PriorSet;
 use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
 use crate::voc::images::{check_image, ImageCheck};
@@ -55,6 +56,46 @@ pub struct FileError {
     pub id: String,
     pub path: PathBuf,
     pub message: String,
+    /// What kind of rejection it is.
+    pub kind: FindingKind,
+    /// Line and column the message points at (0: none).
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Why an annotation file could not be read: the message users read (without the path) and
+/// its kind.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ReadError {
+    pub kind: FindingKind,
+    pub message: String,
+    /// Line and column the message points at (0: none).
+    pub line: usize,
+    pub column: usize,
+}
+
+impl ReadError {
+    fn new(kind: FindingKind, message: String) -> ReadError {
+        ReadError {
+            kind,
+            message,
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl From<voc::XmlError> for ReadError {
+    fn from(e: voc::XmlError) -> ReadError {
+        let (line, column) = e.position();
+        ReadError {
+            kind: e.kind(),
+            message: e.to_string(),
+            line,
+            column,
+        }
+    }
 }
 
 pub type Outcome = Result<ImageResult, FileError>;
@@ -64,36 +105,46 @@ pub type Outcome = Result<ImageResult, FileError>;
 /// loops) and files over [`voc::xml::MAX_FILE_BYTES`]; reads at most that many bytes even if the
 /// file grows meanwhile. The error is the message users read, without the path.
 pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation<'static>, String> {
-    read_raw_with(path, &mut Vec::new()).map(voc::RawAnnotation::into_owned)
+    read_raw_with(path, &mut Vec::new())
+        .map(voc::RawAnnotation::into_owned)
+        .map_err(|e| e.message)
 }
 
 /// [`read_raw`] reading the bytes into `bytes` (a buffer reused from file to file).
 pub fn read_raw_with<'b>(
     path: &std::path::Path,
     bytes: &'b mut Vec<u8>,
-) -> Result<voc::RawAnnotation<'b>, String> {
+) -> Result<voc::RawAnnotation<'b>, ReadError> {
     use std::io::Read;
     let cannot_read = |e: std::io::Error| {
-        if e.kind() == std::io::ErrorKind::PermissionDenied {
-            format!("cannot be read: {e}: give the user running ssd-assign read permission")
-        } else {
-            format!("cannot be read: {e}")
-        }
+        ReadError::new(
+            FindingKind::UnreadableFile,
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                format!("cannot be read: {e}: give the user running ssd-assign read permission")
+            } else {
+                format!("cannot be read: {e}")
+            },
+        )
     };
+    let not_regular = |m: String| ReadError::new(FindingKind::NotRegularFile, m);
     // Opened without blocking (a FIFO named *.xml would otherwise wait forever), then checked
     // through the open descriptor: one open and one fstat per file. The listing's nicer
     // explanations (looping link, directory...) are asked for only when something is wrong.
     let file = open_nonblocking(path).map_err(|e| {
-        voc::dataset::annotation_file_problem(path).unwrap_or_else(|| cannot_read(e))
+        voc::dataset::annotation_file_problem(path)
+            .map(not_regular)
+            .unwrap_or_else(|| cannot_read(e))
     })?;
     let meta = file.metadata().map_err(cannot_read)?;
     if !meta.is_file() {
-        return Err(voc::dataset::annotation_file_problem(path)
-            .unwrap_or_else(|| "is not a regular file: not read".into()));
+        return Err(not_regular(
+            voc::dataset::annotation_file_problem(path)
+                .unwrap_or_else(|| "is not a regular file: not read".into()),
+        ));
     }
     let len = meta.len();
     if len > voc::xml::MAX_FILE_BYTES {
-        return Err(voc::XmlError::TooLarge(len).to_string());
+        return Err(voc::XmlError::TooLarge(len).into());
     }
     // The file as it was when looked at: `len` bytes (one read call), even if it grows. A size
     // of 0 may be a file system that does not know sizes (/proc, some FUSE mounts): read then
@@ -107,9 +158,9 @@ pub fn read_raw_with<'b>(
     bytes.reserve(len as usize);
     file.take(limit).read_to_end(bytes).map_err(cannot_read)?;
     if bytes.len() as u64 > voc::xml::MAX_FILE_BYTES {
-        return Err(voc::XmlError::TooLarge(bytes.len() as u64).to_string());
+        return Err(voc::XmlError::TooLarge(bytes.len() as u64).into());
     }
-    voc::parse_annotation(bytes).map_err(|e| e.to_string())
+    voc::parse_annotation(bytes).map_err(ReadError::from)
 }
 
 fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
@@ -126,10 +177,13 @@ fn open_nonblocking(path: &std::path::Path) -> std::io::Result<std::fs::File> {
 impl Engine {
     /// Reads, resolves and matches one image.
     pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
-        let fail = |message: String| FileError {
+        let fail = |e: ReadError| FileError {
             id: entry.id.clone(),
             path: entry.xml(),
-            message,
+            message: e.message,
+            kind: e.kind,
+            line: e.line,
+            column: e.column,
         };
         let xml = entry.xml();
         let raw = read_raw_with(&xml, &mut worker.bytes).map_err(fail)?;
@@ -145,8 +199,8 @@ impl Engine {
             let h = read_image_header(&path)?;
             Ok((h.width, h.height))
         };
-        let annotation =
-            voc::resolve(raw, &self.labels, &self.read, &mut size_from_image).map_err(fail)?;
+        let annotation = voc::resolve(raw, &self.labels, &self.read, &mut size_from_image)
+            .map_err(|m| fail(ReadError::new(FindingKind::NoImageSize, m)))?;
         let gts: Vec<GtBox> = annotation
             .objects
             .iter()

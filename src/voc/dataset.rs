@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::findings::FindingKind;
+
 /// Image file extensions tried, in order, when `<filename>` does not name an existing file.
 pub const IMAGE_EXTENSIONS: [&str; 12] = [
     "jpg", "jpeg", "png", "JPG", "JPEG", "PNG", "bmp", "BMP", "webp", "tif", "tiff", "gif",
@@ -90,6 +92,7 @@ impl ImageEntry {
 pub struct ListingProblem {
     pub path: PathBuf,
     pub message: String,
+    pub kind: FindingKind,
 }
 
 /// The result of listing the DATASET arguments.
@@ -101,6 +104,9 @@ pub struct Listing {
     pub problems: Vec<ListingProblem>,
     /// Files used despite a problem worth saying (a file name that is not UTF-8...).
     pub warnings: Vec<ListingProblem>,
+    /// Files named `.xml` that are not annotations and are skipped with a grouped note (macOS
+    /// AppleDouble `._*.xml` files).
+    pub ignored: Vec<ListingProblem>,
     /// What was found, one line per year folder / plain folder, for the report.
     pub sources: Vec<String>,
 }
@@ -112,9 +118,27 @@ pub fn list_datasets(
     split: Option<&str>,
     images: Option<&Path>,
 ) -> Result<Listing, String> {
+    list_datasets_with(paths, split, images, ListOptions::default())
+}
+
+/// How folders are listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// `--recursive`: also read `.xml` files in subfolders of a plain folder or of
+    /// `Annotations/` (ids are then relative paths without `.xml`, `/`-separated).
+    pub recursive: bool,
+}
+
+/// [`list_datasets`] with listing options.
+pub fn list_datasets_with(
+    paths: &[PathBuf],
+    split: Option<&str>,
+    images: Option<&Path>,
+    opts: ListOptions,
+) -> Result<Listing, String> {
     let mut listing = Listing::default();
     for (k, path) in paths.iter().enumerate() {
-        list_one(path, k, split, images, &mut listing)?;
+        list_one(path, k, split, images, opts, &mut listing)?;
     }
     listing.entries.shrink_to_fit();
     Ok(listing)
@@ -139,6 +163,7 @@ fn list_one(
     k: usize,
     split: Option<&str>,
     images: Option<&Path>,
+    opts: ListOptions,
     out: &mut Listing,
 ) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -161,7 +186,7 @@ fn list_one(
         return Ok(());
     }
     if annotations_dir(path).is_some() {
-        return list_year(path, k, split, images, out);
+        return list_year(path, k, split, images, opts, out);
     }
     // VOCdevkit: sub-folders that are year folders.
     let mut years: Vec<PathBuf> = read_dir_sorted(path)?
@@ -171,7 +196,7 @@ fn list_one(
     if !years.is_empty() {
         years.sort_by(|a, b| os_bytes(a).cmp(os_bytes(b)));
         for y in years {
-            list_year(&y, k, split, images, out)?;
+            list_year(&y, k, split, images, opts, out)?;
         }
         return Ok(());
     }
@@ -189,8 +214,9 @@ fn list_one(
         dataset: k,
     });
     let before = out.entries.len();
-    list_xml_files(path, &source, out)?;
+    list_folder(path, &source, opts, out)?;
     if out.entries.len() == before {
+        nested_hint(path, opts)?;
         let subdirs: Vec<String> = read_dir_sorted(path)?
             .into_iter()
             .filter(|p| p.is_dir())
@@ -227,6 +253,7 @@ fn list_year(
     k: usize,
     split: Option<&str>,
     images: Option<&Path>,
+    opts: ListOptions,
     out: &mut Listing,
 ) -> Result<(), String> {
     let ann = annotations_dir(dir).expect("checked by caller");
@@ -266,6 +293,7 @@ fn list_year(
                 };
                 if !seen.insert(id) {
                     out.warnings.push(ListingProblem {
+                        kind: FindingKind::DuplicateId,
                         path: file.clone(),
                         message: format!(
                             "id {id:?} is listed more than once; it is used each time, as the \
@@ -279,21 +307,35 @@ fn list_year(
                         .entries
                         .push(ImageEntry::new(id.to_string(), &xml, &source)),
                     Some(problem) => {
-                        let message = if xml.symlink_metadata().is_err() {
-                            format!(
-                                "id {id:?} is listed in {} but there is no such annotation file: \
-                                 add the file or remove the id from the split",
-                                file.display()
+                        let (kind, message) = if xml.symlink_metadata().is_err() {
+                            (
+                                FindingKind::MissingAnnotation,
+                                format!(
+                                    "id {id:?} is listed in {} but there is no such annotation \
+                                     file: add the file or remove the id from the split",
+                                    file.display()
+                                ),
                             )
                         } else {
-                            format!("(listed in {}) {problem}", file.display())
+                            let kind = annotation_file_problem_kind(&xml)
+                                .map_or(FindingKind::NotRegularFile, |(k, _)| k);
+                            (kind, format!("(listed in {}) {problem}", file.display()))
                         };
-                        out.problems.push(ListingProblem { path: xml, message });
+                        out.problems.push(ListingProblem {
+                            path: xml,
+                            message,
+                            kind,
+                        });
                     }
                 }
             }
         }
-        None => list_xml_files(&ann, &source, out)?,
+        None => {
+            list_folder(&ann, &source, opts, out)?;
+            if out.entries.len() == before {
+                nested_hint(&ann, opts)?;
+            }
+        }
     }
     out.sources.push(format!(
         "{}: VOC year folder{}, {} annotation files",
@@ -322,36 +364,237 @@ fn available_splits(dir: &Path) -> String {
     }
 }
 
+/// Lists a folder's `.xml` files, and with `--recursive` those of its subfolders.
+fn list_folder(
+    dir: &Path,
+    source: &Arc<EntrySource>,
+    opts: ListOptions,
+    out: &mut Listing,
+) -> Result<(), String> {
+    if opts.recursive {
+        list_xml_files_recursive(dir, source, out)
+    } else {
+        list_xml_files(dir, source, out)
+    }
+}
+
+/// Without `--recursive`, a folder with no `.xml` whose subfolders hold some: the error says so,
+/// with the counts and the flag.
+fn nested_hint(dir: &Path, opts: ListOptions) -> Result<(), String> {
+    if opts.recursive {
+        return Ok(());
+    }
+    let nested = walk_xml_files(dir)?;
+    if nested.files.is_empty() {
+        return Ok(());
+    }
+    let mut folders: Vec<&[u8]> = nested
+        .files
+        .iter()
+        .filter_map(|(rel, _)| rel.iter().rposition(|&b| b == b'/').map(|i| &rel[..i]))
+        .collect();
+    folders.dedup();
+    let examples: Vec<String> = folders
+        .iter()
+        .take(3)
+        .map(|f| format!("{}/", String::from_utf8_lossy(f)))
+        .collect();
+    let more = if folders.len() > examples.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    Err(format!(
+        "{}: no .xml files here, but {} in {} subfolders ({}{more}): pass --recursive to read them \
+         (ids are then relative paths, e.g. {})",
+        dir.display(),
+        nested.files.len(),
+        folders.len(),
+        examples.join(", "),
+        String::from_utf8_lossy(&nested.files[0].0)
+            .trim_end_matches(".xml")
+            .trim_end_matches(".XML")
+    ))
+}
+
+/// What a recursive walk of a folder found.
+#[derive(Default)]
+struct Walk {
+    /// `.xml` files: the path relative to the root (`/`-separated bytes), with its type as the
+    /// directory listing gives it, sorted bytewise on the relative path.
+    files: Vec<(Vec<u8>, Option<std::fs::FileType>)>,
+    /// Links to folders, not followed (a link could lead out of the dataset, or loop).
+    folder_links: Vec<PathBuf>,
+}
+
+/// Every `.xml` file under `root`, by relative path, sorted bytewise. Links to folders are never
+/// followed (ids stay inside the dataset, and a link cannot make the walk loop); subfolders are
+/// visited through an explicit stack (no recursion).
+fn walk_xml_files(root: &Path) -> Result<Walk, String> {
+    let mut walk = Walk::default();
+    let mut stack: Vec<Vec<u8>> = vec![Vec::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(path_of_bytes(&rel))
+        };
+        for (name, file_type) in read_dir_names_sorted(&dir)? {
+            let bytes = os_bytes(Path::new(&name));
+            let mut child = rel.clone();
+            if !child.is_empty() {
+                child.push(b'/');
+            }
+            child.extend_from_slice(bytes);
+            if file_type.is_some_and(|t| t.is_dir()) {
+                stack.push(child);
+            } else if xml_stem(bytes).is_some() {
+                walk.files.push((child, file_type));
+            } else if file_type.is_some_and(|t| t.is_symlink()) && dir.join(&name).is_dir() {
+                walk.folder_links.push(dir.join(&name));
+            }
+        }
+    }
+    walk.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    walk.folder_links.sort();
+    Ok(walk)
+}
+
+#[cfg(unix)]
+fn path_of_bytes(b: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(b))
+}
+#[cfg(not(unix))]
+fn path_of_bytes(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
+/// The stem of a `.xml` file name (any letter case), if it is one.
+fn xml_stem(bytes: &[u8]) -> Option<&[u8]> {
+    bytes
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
+        .map(|n| &bytes[..n])
+}
+
+/// The first bytes of a macOS AppleDouble file (`._name`, the resource fork a Mac archive
+/// leaves beside each file).
+const APPLE_DOUBLE_MAGIC: [u8; 4] = [0x00, 0x05, 0x16, 0x07];
+
+/// A `._*` file holding AppleDouble metadata: skipped with a grouped note (the bytes are
+/// checked, so an annotation that happens to be named `._x.xml` is still read).
+fn is_apple_double(name: &[u8], path: &Path) -> bool {
+    if !name.starts_with(b"._") {
+        return false;
+    }
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == APPLE_DOUBLE_MAGIC)
+}
+
+fn apple_double_note(path: PathBuf) -> ListingProblem {
+    ListingProblem {
+        path,
+        message: "macOS AppleDouble metadata (a \"._\" file left by a Mac archive), not an \
+                  annotation: skipped; delete it"
+            .into(),
+        kind: FindingKind::AppleDouble,
+    }
+}
+
+/// `--recursive`: the `.xml` files under `dir`, ids being their relative paths without `.xml`.
+fn list_xml_files_recursive(
+    dir: &Path,
+    source: &Arc<EntrySource>,
+    out: &mut Listing,
+) -> Result<(), String> {
+    let walk = walk_xml_files(dir)?;
+    for link in walk.folder_links {
+        out.warnings.push(ListingProblem {
+            path: link,
+            message: "is a link to a folder: not followed by --recursive (it could lead out of \
+                      the dataset or loop); pass its target as a DATASET of its own"
+                .into(),
+            kind: FindingKind::FolderLink,
+        });
+    }
+    for (rel, file_type) in walk.files {
+        let name = rel.rsplit(|&b| b == b'/').next().unwrap_or(&rel);
+        let stem_len = rel.len() - 4;
+        let p = dir.join(path_of_bytes(&rel));
+        if is_apple_double(name, &p) {
+            out.ignored.push(apple_double_note(p));
+            continue;
+        }
+        if !file_type.is_some_and(|t| t.is_file()) {
+            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
+                out.problems.push(ListingProblem {
+                    path: p,
+                    message,
+                    kind,
+                });
+                continue;
+            }
+        }
+        let id = match std::str::from_utf8(&rel[..stem_len]) {
+            Ok(id) => id.to_string(),
+            Err(_) => {
+                out.warnings.push(non_utf8_warning(p));
+                String::from_utf8_lossy(&rel[..stem_len]).into_owned()
+            }
+        };
+        let plain = rel.len() == id.len() + 4 && rel.ends_with(b".xml");
+        out.entries.push(ImageEntry {
+            id,
+            file_name: (!plain).then(|| path_of_bytes(&rel).into_os_string().into_boxed_os_str()),
+            source: source.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn non_utf8_warning(path: PathBuf) -> ListingProblem {
+    ListingProblem {
+        path,
+        message: "file name is not valid UTF-8: the file is read, but its id is written with \
+                  U+FFFD in place of the bad bytes and its image is found only through \
+                  <filename>; rename it"
+            .into(),
+        kind: FindingKind::NonUtf8FileName,
+    }
+}
+
 fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> Result<(), String> {
     for (name, file_type) in read_dir_names_sorted(dir)? {
         // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
         let bytes = os_bytes(Path::new(&name));
-        let Some(stem) = bytes
-            .len()
-            .checked_sub(4)
-            .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
-            .map(|n| &bytes[..n])
-        else {
+        let Some(stem) = xml_stem(bytes) else {
             continue;
         };
+        if bytes.starts_with(b"._") && is_apple_double(bytes, &dir.join(&name)) {
+            out.ignored.push(apple_double_note(dir.join(&name)));
+            continue;
+        }
         // A regular file needs no further look; links and the rest are checked.
         if !file_type.is_some_and(|t| t.is_file()) {
             let p = dir.join(&name);
-            if let Some(message) = annotation_file_problem(&p) {
-                out.problems.push(ListingProblem { path: p, message });
+            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
+                out.problems.push(ListingProblem {
+                    path: p,
+                    message,
+                    kind,
+                });
                 continue;
             }
         }
         let id = match std::str::from_utf8(stem) {
             Ok(id) => id.to_string(),
             Err(_) => {
-                out.warnings.push(ListingProblem {
-                    path: dir.join(&name),
-                    message: "file name is not valid UTF-8: the file is read, but its id is \
-                              written with U+FFFD in place of the bad bytes and its image is \
-                              found only through <filename>; rename it"
-                        .into(),
-                });
+                out.warnings.push(non_utf8_warning(dir.join(&name)));
                 String::from_utf8_lossy(stem).into_owned()
             }
         };
@@ -370,20 +613,26 @@ fn list_xml_files(dir: &Path, source: &Arc<EntrySource>, out: &mut Listing) -> R
 /// Checked when listing, so that a directory named `*.xml`, a FIFO (reading one would block
 /// forever), or a symbolic link that loops or dangles is reported instead of read.
 pub fn annotation_file_problem(path: &Path) -> Option<String> {
+    annotation_file_problem_kind(path).map(|(_, m)| m)
+}
+
+/// [`annotation_file_problem`] with the kind of finding.
+pub fn annotation_file_problem_kind(path: &Path) -> Option<(FindingKind, String)> {
+    let not_regular = |m: String| Some((FindingKind::NotRegularFile, m));
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => None,
-        Ok(m) if m.is_dir() => Some("is a directory, not an annotation file; skipped".into()),
-        Ok(_) => Some(
+        Ok(m) if m.is_dir() => not_regular("is a directory, not an annotation file; skipped".into()),
+        Ok(_) => not_regular(
             "is not a regular file (a FIFO, socket or device): not read; replace it with the annotation file"
                 .into(),
         ),
-        Err(e) => Some(match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() => format!(
+        Err(e) => match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => not_regular(format!(
                 "is a symbolic link that cannot be followed ({e}): it loops or its target is \
                  missing; fix or delete the link"
-            ),
-            _ => format!("cannot be read: {e}"),
-        }),
+            )),
+            _ => Some((FindingKind::UnreadableFile, format!("cannot be read: {e}"))),
+        },
     }
 }
 
@@ -476,6 +725,14 @@ pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf>
                 let p = dir.join(base);
                 if p.is_file() {
                     return Some(p);
+                }
+                // `--recursive`: the id is a relative path; the image may sit in the same
+                // subfolder of the image folder.
+                if let Some((sub, _)) = entry.id.rsplit_once('/') {
+                    let p = dir.join(sub).join(base);
+                    if p.is_file() {
+                        return Some(p);
+                    }
                 }
             }
         }
