@@ -174,13 +174,15 @@ fn dataset_causes(d: &DatasetSummary) -> Vec<Cause> {
             .findings
             .iter()
             .filter(|g| g.category == Category::FileRejected)
-            .max_by_key(|g| g.count)
+            // The largest kind; the first of equal ones.
+            .max_by(|a, b| a.count.cmp(&b.count).then(b.kind.cmp(&a.kind)))
             .expect("a rejected file has a group");
+        let share = d.files_rejected as f64 / (d.images + d.files_rejected).max(1) as f64;
         causes.push(Cause {
-            share: d.files_rejected as f64 / (d.files + d.files_rejected).max(1) as f64,
+            share,
             text: format!(
                 "{} of files rejected ({} {}: {})",
-                pct_of(d.files_rejected as f64 / (d.files + d.files_rejected).max(1) as f64),
+                pct_of(share),
                 main.count,
                 main.title,
                 main.fix
@@ -297,25 +299,25 @@ fn render_verdict(report: &AuditReport, out: &mut String) {
         let w = if n > 1 { 15 } else { 17 };
         let _ = writeln!(
             out,
-            "{indent}{:<w$}{:<13} objects have no positive prior: the model never learns them",
+            "{indent}{:<w$}{:<16} objects have no positive prior: the model never learns them",
             "never learned",
             pct(&o.unmatched)
         );
         let _ = writeln!(
             out,
-            "{indent}{:<w$}{:<13} learn only from a forced prior below the threshold",
+            "{indent}{:<w$}{:<16} learn only from a forced prior below the threshold",
             "forced-only",
             pct(&o.forced_only)
         );
         let _ = writeln!(
             out,
-            "{indent}{:<w$}{:<13} lost their forced prior to a later object",
+            "{indent}{:<w$}{:<16} lost their forced prior to a later object",
             "lost collision",
             pct(&o.lost_collision)
         );
         let _ = writeln!(
             out,
-            "{indent}{:<w$}{:<13} have a prior with IoU >= {}",
+            "{indent}{:<w$}{:<16} have a prior with IoU >= {}",
             format!("coverage@{}", a.config.threshold),
             pct(cov),
             a.config.threshold

@@ -547,3 +547,55 @@ fn encode_groups_its_warnings_on_stderr() {
         30
     );
 }
+
+/// However wide the dataset: 400 classes, every broken way, several sources and three prior
+/// sets still give at most 150 lines, the verdict and the comparison first.
+#[test]
+fn text_report_stays_bounded_with_many_classes_kinds_sources_and_priors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sources = Vec::new();
+    for s in 0..5 {
+        let d = dir.path().join(format!("part{s}"));
+        std::fs::create_dir(&d).unwrap();
+        write_broken_set(&d, 0, 4);
+        for c in 0..80 {
+            let name = format!("class{s}_{c:03}");
+            let objects =
+                object(&name, ["10", "20", "110", "220"]) + &object(&name, ["5", "5", "9", "9"]);
+            std::fs::write(d.join(format!("c{c:03}.xml")), annotation(&objects)).unwrap();
+        }
+        sources.push(d.to_str().unwrap().to_string());
+    }
+    let mut args: Vec<&str> = vec!["audit", "-q", "--classes", "auto"];
+    args.extend(sources.iter().map(String::as_str));
+    args.extend([
+        "--priors",
+        "tiny-detector",
+        "--priors",
+        "ssd300",
+        "--priors",
+        "torchvision-ssd300",
+    ]);
+    let o = ssd_assign(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 150, "{} lines:\n{text}", lines.len());
+    assert!(lines[0].starts_with("Verdict: "), "{text}");
+    let comparison = lines
+        .iter()
+        .position(|l| *l == "Comparison")
+        .expect("comparison");
+    let dataset = lines.iter().position(|l| *l == "Dataset").expect("dataset");
+    assert!(comparison < dataset && comparison < 40, "{text}");
+    // Every kind is still named once (with --classes auto the unknown class is a class).
+    for (kind, way) in BROKEN
+        .iter()
+        .filter(|(k, _)| *k != FindingKind::UnknownClass)
+    {
+        assert_eq!(headline_lines(&text, *kind).len(), 1, "{way}:\n{text}");
+    }
+    // The class list and tables are cut with a pointer to the JSON, not dropped silently.
+    assert!(text.contains("more classes"), "{text}");
+    assert!(text.contains("--format json"), "{text}");
+}
