@@ -255,10 +255,12 @@ impl DatasetTally {
                     line: w.line,
                     column: w.column,
                     object_index: w.object,
+                    // Kept objects are in file order: found by binary search (a crowded file
+                    // may warn about every one of its objects).
                     class: w
                         .object
-                        .and_then(|i| a.objects.iter().find(|o| o.index_in_file == i))
-                        .map(|o| o.name.clone()),
+                        .and_then(|i| a.objects.binary_search_by_key(&i, |o| o.index_in_file).ok())
+                        .map(|k| a.objects[k].name.clone()),
                     message: w.message.clone(),
                 },
             );
@@ -706,12 +708,15 @@ pub struct AssignmentTally {
     examples: usize,
     /// Record indices of the first unmatched, lost-collision and forced-only GTs.
     look_at: [Vec<u32>; 3],
+    /// Some list of `look_at` still wants examples.
+    look_at_open: bool,
 }
 
 impl AssignmentTally {
     /// Keeps `n` examples per group of objects to look at (default [`DEFAULT_EXAMPLES`]).
     pub fn keep_examples(&mut self, n: usize) {
         self.examples = n;
+        self.look_at_open = self.look_at.iter().any(|l| l.len() < n);
     }
 
     pub fn new(engine: &Engine) -> Self {
@@ -737,6 +742,7 @@ impl AssignmentTally {
             no_positive_images: 0,
             examples: DEFAULT_EXAMPLES,
             look_at: Default::default(),
+            look_at_open: true,
         }
     }
 
@@ -758,15 +764,19 @@ impl AssignmentTally {
                 lost: g.lost_collision,
             };
             self.groups.add(&record, &c, self.config.threshold);
-            let failed = [
-                record.positives == 0,
-                record.lost,
-                record.forced_only && record.positives > 0,
-            ];
-            for (list, failed) in self.look_at.iter_mut().zip(failed) {
-                if failed && list.len() < self.examples {
-                    list.push(self.records.len() as u32);
+            // One branch per GT, rarely taken once the examples are found.
+            if (record.positives == 0 || record.lost || record.forced_only) && self.look_at_open {
+                let failed = [
+                    record.positives == 0,
+                    record.lost,
+                    record.forced_only && record.positives > 0,
+                ];
+                for (list, failed) in self.look_at.iter_mut().zip(failed) {
+                    if failed && list.len() < self.examples {
+                        list.push(self.records.len() as u32);
+                    }
                 }
+                self.look_at_open = self.look_at.iter().any(|l| l.len() < self.examples);
             }
             self.records.push(record);
         }
