@@ -442,12 +442,22 @@ pub fn findings_for_stderr(d: &DatasetSummary) -> String {
     if d.findings.is_empty() {
         return String::new();
     }
+    let parts: Vec<String> = [
+        (d.rejected(), "files or objects left out"),
+        (
+            d.skipped_unknown_class_total,
+            "objects of unknown classes skipped",
+        ),
+        (d.warnings, "warnings"),
+        (d.files_ignored, "files ignored"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
     let mut out = format!(
-        "ssd-assign: {} files or objects left out, {} warnings, {} files ignored (by kind; \
-         manifest.json lists every one under dataset.findings):\n",
-        d.rejected(),
-        d.warnings,
-        d.files_ignored
+        "ssd-assign: {} (by kind; manifest.json lists every one under dataset.findings):\n",
+        parts.join(", ")
     );
     findings::render_groups(
         &d.findings,
