@@ -287,6 +287,8 @@ impl Warning {
     }
 }
 
+/// A warning reads as its message (`&w[..]`, `w.starts_with(..)`): code that held warnings as
+/// strings before they had a kind keeps working.
 impl std::ops::Deref for Warning {
     type Target = str;
     fn deref(&self) -> &str {
