@@ -13,7 +13,7 @@ use crate::assign::{CollisionPolicy, MatchParams};
 use crate::encode::{BoxCoder, Variances};
 use crate::pipeline::{collect_class_names, Engine};
 use crate::priors::PriorSet;
-use crate::voc::dataset::{list_datasets, Listing};
+use crate::voc::dataset::{list_datasets_with, ListOptions, Listing};
 use crate::voc::{CoordBase, DifficultPolicy, LabelMap, ReadOptions};
 
 /// Offline, reference-exact SSD prior assignment for Pascal VOC datasets: see which objects
@@ -47,6 +47,11 @@ pub struct DatasetArgs {
     /// annotation file, sorted by name.
     #[arg(long, value_name = "NAME")]
     pub split: Option<String>,
+
+    /// Also read .xml files in subfolders of a plain folder or of Annotations/ (ids are then
+    /// relative paths without .xml, e.g. 00000/00001; links to folders are not followed).
+    #[arg(long)]
+    pub recursive: bool,
 
     /// Folder holding the images (for `<size>`-less annotations); default: JPEGImages/ of the
     /// year folder, else the folder holding the XML.
@@ -192,10 +197,13 @@ impl DatasetArgs {
     /// Lists the datasets and builds the engine for `priors`.
     pub fn resolve(&self, m: &MatchArgs, priors: Arc<PriorSet>) -> Result<Setup, UsageError> {
         let (params, variances) = m.params()?;
-        let listing = list_datasets(
+        let listing = list_datasets_with(
             &self.datasets,
             self.split.as_deref(),
             self.images.as_deref(),
+            ListOptions {
+                recursive: self.recursive,
+            },
         )
         .map_err(|e| UsageError(e.to_string()))?;
         let labels = match self.classes.as_str() {

@@ -23,6 +23,7 @@ pub mod assign;
 pub mod cli;
 pub mod cmd;
 pub mod encode;
+pub mod findings;
 pub mod geometry;
 pub mod npy;
 pub mod pipeline;

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::assign::{GtBox, ImageMatch, MatchParams, Matcher};
 use crate::encode::BoxCoder;
+use crate::findings::FindingKind;
 use crate::priors::PriorSet;
 use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
 use crate::voc::images::{check_image, ImageCheck};
@@ -55,6 +56,52 @@ pub struct FileError {
     pub id: String,
     pub path: PathBuf,
     pub message: String,
+    /// What kind of rejection it is.
+    pub kind: FindingKind,
+    /// Line and column the message points at (0: none).
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Why an annotation file could not be read: the message users read (without the path) and
+/// its kind.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ReadError {
+    pub kind: FindingKind,
+    pub message: String,
+    /// Line and column the message points at (0: none).
+    pub line: usize,
+    pub column: usize,
+}
+
+impl ReadError {
+    fn new(kind: FindingKind, message: String) -> ReadError {
+        ReadError {
+            kind,
+            message,
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl From<voc::input::InputError> for ReadError {
+    fn from(e: voc::input::InputError) -> ReadError {
+        ReadError::new(e.finding_kind(), e.to_string())
+    }
+}
+
+impl From<voc::XmlError> for ReadError {
+    fn from(e: voc::XmlError) -> ReadError {
+        let (line, column) = e.position();
+        ReadError {
+            kind: e.kind(),
+            message: e.to_string(),
+            line,
+            column,
+        }
+    }
 }
 
 pub type Outcome = Result<ImageResult, FileError>;
@@ -64,26 +111,30 @@ pub type Outcome = Result<ImageResult, FileError>;
 /// that loops) is refused before a byte is read, and so are files over
 /// [`voc::xml::MAX_FILE_BYTES`]. The error is the message users read, without the path.
 pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation<'static>, String> {
-    read_raw_with(path, &mut Vec::new()).map(voc::RawAnnotation::into_owned)
+    read_raw_with(path, &mut Vec::new())
+        .map(voc::RawAnnotation::into_owned)
+        .map_err(|e| e.message)
 }
 
 /// [`read_raw`] reading the bytes into `bytes` (a buffer reused from file to file).
 pub fn read_raw_with<'b>(
     path: &std::path::Path,
     bytes: &'b mut Vec<u8>,
-) -> Result<voc::RawAnnotation<'b>, String> {
-    voc::input::read_into(path, voc::input::InputKind::Annotation, bytes)
-        .map_err(|e| e.to_string())?;
-    voc::parse_annotation(bytes).map_err(|e| e.to_string())
+) -> Result<voc::RawAnnotation<'b>, ReadError> {
+    voc::input::read_into(path, voc::input::InputKind::Annotation, bytes)?;
+    voc::parse_annotation(bytes).map_err(ReadError::from)
 }
 
 impl Engine {
     /// Reads, resolves and matches one image.
     pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
-        let fail = |message: String| FileError {
+        let fail = |e: ReadError| FileError {
             id: entry.id.clone(),
             path: entry.xml(),
-            message,
+            message: e.message,
+            kind: e.kind,
+            line: e.line,
+            column: e.column,
         };
         let xml = entry.xml();
         let raw = read_raw_with(&xml, &mut worker.bytes).map_err(fail)?;
@@ -99,8 +150,8 @@ impl Engine {
             let h = read_image_header(&path)?;
             Ok((h.width, h.height))
         };
-        let annotation =
-            voc::resolve(raw, &self.labels, &self.read, &mut size_from_image).map_err(fail)?;
+        let annotation = voc::resolve(raw, &self.labels, &self.read, &mut size_from_image)
+            .map_err(|m| fail(ReadError::new(FindingKind::NoImageSize, m)))?;
         let gts: Vec<GtBox> = annotation
             .objects
             .iter()

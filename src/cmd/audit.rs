@@ -41,15 +41,26 @@ pub struct AuditArgs {
     #[arg(long, value_name = "FILE")]
     pub gt_csv: Option<PathBuf>,
 
-    /// How many lowest-IoU ground truths to list (every unmatched one is listed too).
+    /// Also write one row per finding (rejected file, invalid object, warning, unknown class,
+    /// image check) to FILE: CSV, or JSON Lines when FILE ends in .jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<PathBuf>,
+
+    /// Examples shown per kind of finding and per group of objects to look at (default 3; more
+    /// lifts the text report's 150-line limit).
+    #[arg(long, value_name = "N")]
+    pub examples: Option<usize>,
+
+    /// How many lowest-IoU ground truths to list (text table and JSON `worst_cases`).
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub worst: usize,
 
-    /// Overwrite the --gt-csv file if it exists.
+    /// Overwrite the --gt-csv and --findings files if they exist.
     #[arg(long)]
     pub force: bool,
 
-    /// At most N unmatched ground truths listed after the worst cases (`--gt-csv` lists all).
+    /// At most N unmatched ground truths listed in the JSON's `worst_cases` after the worst
+    /// ones (`--gt-csv` lists all).
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_unmatched: usize,
 
@@ -75,7 +86,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     let report = audit(args, &prior_sets)?;
 
     let rendered = match args.format {
-        ReportFormat::Text => text::render(&report),
+        ReportFormat::Text => text::render_with(&report, &text_options(args)),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
     // `--gt-csv -` has the standard output for the CSV: the report goes to stderr then.
@@ -102,6 +113,17 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
+/// The text report's options from the flags: the 150-line limit holds unless more examples
+/// than the default were asked for.
+pub fn text_options(args: &AuditArgs) -> text::TextOptions {
+    let examples = args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES);
+    text::TextOptions {
+        examples,
+        worst: args.worst,
+        max_lines: (examples <= crate::report::DEFAULT_EXAMPLES).then_some(text::MAX_LINES),
+    }
+}
+
 /// Runs the audit for each prior set: the dataset is read once per configuration; the dataset
 /// summary and the GT table come from the first.
 pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<AuditReport> {
@@ -111,6 +133,12 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         Some(path) => Some(csv::Writer::from_writer(
             AtomicFile::create(path, args.force, "--gt-csv").map_err(anyhow::Error::msg)?,
         )),
+        None => None,
+    };
+    let mut findings_file = match &args.findings {
+        Some(path) => {
+            Some(AtomicFile::create(path, args.force, "--findings").map_err(anyhow::Error::msg)?)
+        }
         None => None,
     };
     // Listing and label map are resolved once; each configuration only swaps the priors.
@@ -127,6 +155,7 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         let first = k == 0;
         let mut ds = first.then(|| DatasetTally::new(&setup.listing));
         let mut tally = AssignmentTally::new(engine);
+        tally.keep_examples(args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES));
         let shapes = PriorShapes::new(&engine.priors);
         let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
         if prior_sets.len() > 1 {
@@ -166,10 +195,21 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
             .and_then(|f| f.commit().map_err(Into::into))
             .with_context(|| format!("--gt-csv: writing {}", path.display()))?;
     }
+    let dataset = dataset.unwrap_or_default();
+    if let Some(mut f) = findings_file.take() {
+        let path = args.findings.as_deref().expect("set with the file");
+        crate::report::findings::write_findings(
+            &dataset.findings,
+            crate::report::findings::is_jsonl(path),
+            &mut f,
+        )
+        .and_then(|()| f.commit())
+        .with_context(|| format!("--findings: writing {}", path.display()))?;
+    }
     Ok(AuditReport {
         tool: "ssd-assign".into(),
         version: env!("CARGO_PKG_VERSION").into(),
-        dataset: dataset.unwrap_or_default(),
+        dataset,
         configurations,
     })
 }

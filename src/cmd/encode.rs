@@ -285,13 +285,6 @@ pub fn encode(
             list.join("\n")
         );
     }
-    for p in &setup.listing.problems {
-        eprintln!(
-            "ssd-assign: warning: {}: {} (left out)",
-            p.path.display(),
-            p.message
-        );
-    }
 
     let out = OutputDir::create(&args.out, &KNOWN_OUTPUTS, args.force)?;
     for dead in out.removed_dead_staging() {
@@ -357,6 +350,9 @@ pub fn encode(
                             message: "its image id (file name) contains a line break, which \
                                       ids.txt cannot hold; rename the file"
                                 .into(),
+                            kind: crate::findings::FindingKind::BadImageId,
+                            line: 0,
+                            column: 0,
                         },
                     )?;
                     return Ok(());
@@ -425,8 +421,10 @@ pub fn encode(
     files.push(GTS_CSV.into());
 
     let dataset = tally.finish(engine);
+    // What was left out or warned about, grouped by kind as in the audit.
+    eprint!("{}", crate::report::text::findings_for_stderr(&dataset));
     counts.files_listed = dataset.files + setup.listing.problems.len() as u64;
-    counts.files_rejected = dataset.files_rejected.len() as u64;
+    counts.files_rejected = dataset.files_rejected;
     counts.objects_skipped_unknown_class = dataset.skipped_unknown_class_total;
     let rejected = dataset.rejected();
 
@@ -513,25 +511,24 @@ fn reject(strict: bool, tally: &mut DatasetTally, e: FileError) -> anyhow::Resul
     if strict {
         anyhow::bail!("--strict: {e}; nothing written");
     }
-    eprintln!("ssd-assign: warning: {e} (image left out)");
     tally.add(Err(&e));
     Ok(())
 }
 
-/// Invalid objects are skipped (and reported); fatal with `--strict`.
+/// Invalid objects are skipped (and reported after the run); fatal with `--strict`.
 fn check_invalid_objects(strict: bool, r: &ImageResult) -> anyhow::Result<()> {
+    if !strict {
+        // Reported after the run, grouped by kind with the other findings.
+        return Ok(());
+    }
     for s in &r.annotation.skipped {
         if let SkipReason::Invalid(why) = &s.reason {
-            let msg = format!(
-                "{}: object {} (line {}): {why}",
+            anyhow::bail!(
+                "--strict: {}: object {} (line {}): {why}; nothing written",
                 r.xml.display(),
                 s.index_in_file,
                 s.line
             );
-            if strict {
-                anyhow::bail!("--strict: {msg}; nothing written");
-            }
-            eprintln!("ssd-assign: warning: {msg}; object skipped");
         }
     }
     Ok(())

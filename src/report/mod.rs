@@ -5,6 +5,7 @@
 //! keep only compact per-GT records, so memory grows with the number of objects, not with
 //! images x priors.
 
+pub mod findings;
 pub mod gt_rows;
 pub mod text;
 
@@ -13,10 +14,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::findings::{Category, FindingKind};
 use crate::geometry::CenterSize;
 use crate::pipeline::{Engine, FileError, ImageResult};
 use crate::voc::dataset::Listing;
 use crate::voc::SkipReason;
+use findings::{Finding, FindingGroup, FindingTally};
 use gt_rows::{GtStatus, PriorShapes};
 
 /// Coverage thresholds reported.
@@ -77,24 +80,6 @@ impl Rate {
     }
 }
 
-/// A problem with a file, by path.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FileProblem {
-    pub path: String,
-    pub message: String,
-}
-
-/// An object left out of matching because its box or fields are unusable.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InvalidObject {
-    pub path: String,
-    pub object_index: usize,
-    pub line: usize,
-    pub column: usize,
-    pub class: Option<String>,
-    pub reason: String,
-}
-
 /// An unknown class name with its count and a close known name.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnknownClass {
@@ -122,36 +107,41 @@ pub struct DatasetSummary {
     pub skipped_unknown_class: Vec<UnknownClass>,
     pub skipped_unknown_class_total: u64,
     pub skipped_difficult: u64,
-    pub skipped_invalid: Vec<InvalidObject>,
-    pub files_rejected: Vec<FileProblem>,
-    pub warnings: Vec<FileProblem>,
+    /// Objects left out of matching because their box or fields are unusable.
+    pub skipped_invalid: u64,
+    /// Files left out (listing problems and files that could not be read).
+    pub files_rejected: u64,
+    /// Files named `.xml` that are not annotations (macOS `._*` files), skipped.
+    pub files_ignored: u64,
+    pub warnings: u64,
     /// Images whose header was read (`--check-images`; 0 when not asked).
     pub images_checked: u64,
-    /// What `--check-images` found, in dataset order.
-    pub image_findings: Vec<ImageProblem>,
-}
-
-/// One `--check-images` finding, by annotation file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ImageProblem {
-    /// The annotation file.
-    pub path: String,
-    /// `missing_image`, `unreadable_image`, `format_mismatch`, `size_swapped`, `size_mismatch`.
-    pub kind: &'static str,
-    pub message: String,
+    /// What `--check-images` found.
+    pub image_findings: u64,
+    /// Every finding, one group per kind, in report order (see [`findings::FindingGroup`]).
+    pub findings: Vec<FindingGroup>,
 }
 
 impl DatasetSummary {
     /// Objects, files and images rejected (not counting unknown classes, which the label map
-    /// filters on purpose, warnings, nor images whose bytes are another format than their
-    /// extension says, which loaders that sniff the content read fine).
+    /// filters on purpose, warnings, ignored files, nor images whose bytes are another format
+    /// than their extension says, which loaders that sniff the content read fine).
     pub fn rejected(&self) -> u64 {
-        let images = self
-            .image_findings
+        self.findings
             .iter()
-            .filter(|f| f.kind != "format_mismatch")
-            .count();
-        (self.skipped_invalid.len() + self.files_rejected.len() + images) as u64
+            .filter(|g| g.kind.is_rejection())
+            .map(|g| g.count)
+            .sum()
+    }
+
+    /// The group of `kind`, if any finding is of it.
+    pub fn group(&self, kind: FindingKind) -> Option<&FindingGroup> {
+        self.findings.iter().find(|g| g.kind == kind)
+    }
+
+    /// Number of findings of `kind`.
+    pub fn count(&self, kind: FindingKind) -> u64 {
+        self.group(kind).map_or(0, |g| g.count)
     }
 }
 
@@ -160,37 +150,54 @@ impl DatasetSummary {
 pub struct DatasetTally {
     summary: DatasetSummary,
     unknown: BTreeMap<String, u64>,
+    findings: FindingTally,
+    /// Numbers the files for the findings' file counts (listing findings count apart).
+    file: u64,
 }
 
 impl DatasetTally {
     pub fn new(listing: &Listing) -> Self {
         let mut t = DatasetTally::default();
         t.summary.sources = listing.sources.clone();
-        for p in &listing.problems {
-            t.summary.files_rejected.push(FileProblem {
-                path: p.path.display().to_string(),
-                message: p.message.clone(),
-            });
-        }
-        for w in &listing.warnings {
-            t.summary.warnings.push(FileProblem {
-                path: w.path.display().to_string(),
-                message: w.message.clone(),
-            });
+        let lists = [&listing.problems, &listing.warnings, &listing.ignored];
+        for p in lists.into_iter().flatten() {
+            t.file += 1;
+            t.findings.add(
+                t.file,
+                Finding {
+                    kind: p.kind,
+                    path: p.path.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    object_index: None,
+                    class: None,
+                    message: p.message.clone(),
+                },
+            );
         }
         t
     }
 
     pub fn add(&mut self, outcome: Result<&ImageResult, &FileError>) {
+        self.file += 1;
+        let file = self.file;
         let s = &mut self.summary;
         s.files += 1;
         let r = match outcome {
             Ok(r) => r,
             Err(e) => {
-                s.files_rejected.push(FileProblem {
-                    path: e.path.display().to_string(),
-                    message: e.message.clone(),
-                });
+                self.findings.add(
+                    file,
+                    Finding {
+                        kind: e.kind,
+                        path: e.path.display().to_string(),
+                        line: e.line,
+                        column: e.column,
+                        object_index: None,
+                        class: None,
+                        message: e.message.clone(),
+                    },
+                );
                 return;
             }
         };
@@ -216,38 +223,63 @@ impl DatasetTally {
             s.objects_outside_image += o.outside as u64;
         }
         for k in &a.skipped {
-            match &k.reason {
-                SkipReason::UnknownClass => {
-                    *self
-                        .unknown
-                        .entry(k.name.clone().unwrap_or_default())
-                        .or_default() += 1
-                }
-                SkipReason::Difficult => s.skipped_difficult += 1,
-                SkipReason::Invalid(why) => s.skipped_invalid.push(InvalidObject {
-                    path: path(),
-                    object_index: k.index_in_file,
-                    line: k.line,
-                    column: k.column,
-                    class: k.name.clone(),
-                    reason: why.clone(),
-                }),
+            if let SkipReason::UnknownClass = &k.reason {
+                *self
+                    .unknown
+                    .entry(k.name.clone().unwrap_or_default())
+                    .or_default() += 1
+            } else if let SkipReason::Difficult = &k.reason {
+                s.skipped_difficult += 1;
+            }
+            if let Some(kind) = k.finding_kind() {
+                self.findings.add(
+                    file,
+                    Finding {
+                        kind,
+                        path: path(),
+                        line: k.line,
+                        column: k.column,
+                        object_index: Some(k.index_in_file),
+                        class: k.name.clone(),
+                        message: k.to_string(),
+                    },
+                );
             }
         }
         for w in &a.warnings {
-            s.warnings.push(FileProblem {
-                path: path(),
-                message: w.clone(),
-            });
+            self.findings.add(
+                file,
+                Finding {
+                    kind: w.kind,
+                    path: path(),
+                    line: w.line,
+                    column: w.column,
+                    object_index: w.object,
+                    // Kept objects are in file order: found by binary search (a crowded file
+                    // may warn about every one of its objects).
+                    class: w
+                        .object
+                        .and_then(|i| a.objects.binary_search_by_key(&i, |o| o.index_in_file).ok())
+                        .map(|k| a.objects[k].name.clone()),
+                    message: w.message.clone(),
+                },
+            );
         }
         if let Some(check) = &r.image_check {
             s.images_checked += 1;
             for f in &check.findings {
-                s.image_findings.push(ImageProblem {
-                    path: path(),
-                    kind: f.kind(),
-                    message: f.to_string(),
-                });
+                self.findings.add(
+                    file,
+                    Finding {
+                        kind: f.kind(),
+                        path: path(),
+                        line: 0,
+                        column: 0,
+                        object_index: None,
+                        class: None,
+                        message: f.to_string(),
+                    },
+                );
             }
         }
     }
@@ -263,8 +295,29 @@ impl DatasetTally {
             })
             .collect();
         unknown.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-        self.summary.skipped_unknown_class_total = unknown.iter().map(|u| u.count).sum();
-        self.summary.skipped_unknown_class = unknown;
+        let s = &mut self.summary;
+        s.skipped_unknown_class_total = unknown.iter().map(|u| u.count).sum();
+        s.skipped_unknown_class = unknown;
+        s.findings = self.findings.finish();
+        let of = |c: Category| -> u64 {
+            s.findings
+                .iter()
+                .filter(|g| g.category == c)
+                .map(|g| g.count)
+                .sum()
+        };
+        let (rejected, invalid, ignored, warnings, images) = (
+            of(Category::FileRejected),
+            of(Category::ObjectInvalid),
+            of(Category::FileIgnored),
+            of(Category::Warning),
+            of(Category::ImageCheck),
+        );
+        s.files_rejected = rejected;
+        s.skipped_invalid = invalid;
+        s.files_ignored = ignored;
+        s.warnings = warnings;
+        s.image_findings = images;
         self.summary
     }
 }
@@ -587,7 +640,50 @@ pub struct AssignmentReport {
     pub worst_cases: Vec<WorstCase>,
     /// Unmatched GTs left out of `worst_cases` by `--max-unmatched` (the GT table lists all).
     pub unmatched_not_listed: u64,
+    /// The objects the matching fails, one group per kind (unmatched, lost collision,
+    /// forced-only: the figures of `overall`), each with its first examples in dataset order.
+    pub objects_to_look_at: Vec<LookAtGroup>,
 }
+
+/// Objects the matching fails in one way, with examples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LookAtGroup {
+    /// `unmatched`, `lost_collision` or `forced_only`.
+    pub kind: &'static str,
+    pub count: u64,
+    pub title: &'static str,
+    pub meaning: &'static str,
+    pub fix: &'static str,
+    /// The first ones in dataset order (`--examples N`; `--gt-csv` lists every object).
+    pub examples: Vec<WorstCase>,
+}
+
+/// The kinds of [`LookAtGroup`]: name, title, meaning, fix.
+pub const LOOK_AT: [(&str, &str, &str, &str); 3] = [
+    (
+        "unmatched",
+        "have no positive prior",
+        "the model never learns them",
+        "with the reference's matching only a lost collision does this: --collision optimal \
+         shows what a one-to-one forced match keeps; denser priors near them help",
+    ),
+    (
+        "lost_collision",
+        "lost their forced prior to a later object in the same file",
+        "they keep only positives above the threshold, if any",
+        "--collision optimal gives every object a forced prior of its own; more priors where \
+         objects crowd help",
+    ),
+    (
+        "forced_only",
+        "learn only from their forced prior, whose IoU is below the threshold",
+        "they train on a poorly fitting prior",
+        "prior scales and aspect ratios that fit them (see shape vs grid)",
+    ),
+];
+
+/// Examples kept per [`LookAtGroup`] unless told otherwise.
+pub const DEFAULT_EXAMPLES: usize = 3;
 
 /// Accumulates the assignment report of one configuration.
 #[derive(Debug)]
@@ -608,9 +704,21 @@ pub struct AssignmentTally {
     matched_images: u64,
     budget_exceeds: u64,
     no_positive_images: u64,
+    /// Examples to keep per [`LookAtGroup`].
+    examples: usize,
+    /// Record indices of the first unmatched, lost-collision and forced-only GTs.
+    look_at: [Vec<u32>; 3],
+    /// Some list of `look_at` still wants examples.
+    look_at_open: bool,
 }
 
 impl AssignmentTally {
+    /// Keeps `n` examples per group of objects to look at (default [`DEFAULT_EXAMPLES`]).
+    pub fn keep_examples(&mut self, n: usize) {
+        self.examples = n;
+        self.look_at_open = self.look_at.iter().any(|l| l.len() < n);
+    }
+
     pub fn new(engine: &Engine) -> Self {
         AssignmentTally {
             shapes: PriorShapes::new(&engine.priors),
@@ -632,6 +740,9 @@ impl AssignmentTally {
             matched_images: 0,
             budget_exceeds: 0,
             no_positive_images: 0,
+            examples: DEFAULT_EXAMPLES,
+            look_at: Default::default(),
+            look_at_open: true,
         }
     }
 
@@ -653,6 +764,20 @@ impl AssignmentTally {
                 lost: g.lost_collision,
             };
             self.groups.add(&record, &c, self.config.threshold);
+            // One branch per GT, rarely taken once the examples are found.
+            if (record.positives == 0 || record.lost || record.forced_only) && self.look_at_open {
+                let failed = [
+                    record.positives == 0,
+                    record.lost,
+                    record.forced_only && record.positives > 0,
+                ];
+                for (list, failed) in self.look_at.iter_mut().zip(failed) {
+                    if failed && list.len() < self.examples {
+                        list.push(self.records.len() as u32);
+                    }
+                }
+                self.look_at_open = self.look_at.iter().any(|l| l.len() < self.examples);
+            }
             self.records.push(record);
         }
         let pos = m.num_positives() as u64;
@@ -778,24 +903,36 @@ impl AssignmentTally {
         let unmatched_not_listed = extra.len().saturating_sub(max_unmatched) as u64;
         extra.truncate(max_unmatched);
         picked.extend(extra);
-        let worst_cases = picked
-            .into_iter()
-            .map(|k| {
-                let r = &self.records[k];
-                let (id, path) = &self.images[r.image as usize];
-                WorstCase {
-                    path: path.display().to_string(),
-                    image_id: id.clone(),
-                    object_index: r.object_index,
-                    class: engine.labels.name(r.label).unwrap_or("?").to_string(),
-                    pixel_box: r.pixel,
-                    best_iou: r.best_iou,
-                    shape_iou: r.shape_iou,
-                    positives: r.positives,
-                    status: GtStatus::of(r.positives, r.forced_only, r.lost),
-                }
+        let case = |k: usize| {
+            let r = &self.records[k];
+            let (id, path) = &self.images[r.image as usize];
+            WorstCase {
+                path: path.display().to_string(),
+                image_id: id.clone(),
+                object_index: r.object_index,
+                class: engine.labels.name(r.label).unwrap_or("?").to_string(),
+                pixel_box: r.pixel,
+                best_iou: r.best_iou,
+                shape_iou: r.shape_iou,
+                positives: r.positives,
+                status: GtStatus::of(r.positives, r.forced_only, r.lost),
+            }
+        };
+        let o = &g.overall;
+        let objects_to_look_at = LOOK_AT
+            .iter()
+            .zip([o.unmatched, o.lost, o.forced_only])
+            .zip(&self.look_at)
+            .map(|(((kind, title, meaning, fix), count), ex)| LookAtGroup {
+                kind,
+                count,
+                title,
+                meaning,
+                fix,
+                examples: ex.iter().map(|&k| case(k as usize)).collect(),
             })
             .collect();
+        let worst_cases = picked.into_iter().map(case).collect();
 
         let coverage_at_threshold = Rate::new(g.at_threshold, n);
         AssignmentReport {
@@ -813,6 +950,7 @@ impl AssignmentTally {
             coverage_at_threshold,
             worst_cases,
             unmatched_not_listed,
+            objects_to_look_at,
             config: self.config,
         }
     }

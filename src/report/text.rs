@@ -2,7 +2,9 @@
 
 use std::fmt::Write as _;
 
+use super::findings;
 use super::{AssignmentReport, AuditReport, DatasetSummary, GroupStats, Rate};
+use crate::findings::{Category, FindingKind};
 
 /// A table with a header row; the first column is left-aligned, the rest right-aligned.
 struct Table {
@@ -52,31 +54,311 @@ fn pct_only(r: &Rate) -> String {
     format!("{:.1}%", 100.0 * r.rate)
 }
 
-/// Renders the whole report. With several configurations, the dataset section comes once,
-/// then a side-by-side comparison, then each configuration's details.
+/// What the text report shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Examples per kind of finding and per group of objects to look at.
+    pub examples: usize,
+    /// Rows of the worst-cases table.
+    pub worst: usize,
+    /// The report's length limit (`None`: no limit, when more examples were asked for).
+    pub max_lines: Option<usize>,
+}
+
+/// Lines of the default text report at most, on any dataset.
+pub const MAX_LINES: usize = 150;
+
+impl Default for TextOptions {
+    fn default() -> Self {
+        TextOptions {
+            examples: super::DEFAULT_EXAMPLES,
+            worst: 10,
+            max_lines: Some(MAX_LINES),
+        }
+    }
+}
+
+fn line_count(s: &str) -> usize {
+    s.lines().count()
+}
+
+/// Renders the whole report with the default options.
 pub fn render(report: &AuditReport) -> String {
+    render_with(report, &TextOptions::default())
+}
+
+/// Renders the whole report: the verdict first (what is wrong, in numbers and words, and its
+/// most likely causes), then the comparison of configurations, the dataset, the findings
+/// grouped by kind, and each configuration's tables. Within `max_lines`, whatever the dataset:
+/// every list is grouped or cut to a few examples, and tables that do not fit are left out
+/// with a line naming them (`--format json` has everything).
+pub fn render_with(report: &AuditReport, opts: &TextOptions) -> String {
     let mut out = String::new();
-    render_dataset(&report.dataset, &mut out);
+    render_verdict(report, &mut out);
     if report.configurations.len() > 1 {
         render_comparison(&report.configurations, &mut out);
     }
-    for a in &report.configurations {
-        render_assignment(a, &mut out);
+    render_dataset(&report.dataset, &mut out);
+    let budget = opts.max_lines.unwrap_or(usize::MAX);
+    // What the configurations need at least: their summary lines and one line naming what was
+    // left out.
+    let per_config_min = 9;
+    let reserved = per_config_min * report.configurations.len();
+    let findings_max =
+        budget
+            .saturating_sub(line_count(&out) + reserved + 2)
+            .min(if opts.max_lines.is_some() {
+                60
+            } else {
+                usize::MAX
+            });
+    render_findings(
+        &report.dataset,
+        opts.examples,
+        Some(findings_max).filter(|_| opts.max_lines.is_some()),
+        &mut out,
+    );
+    let n = report.configurations.len();
+    for (k, a) in report.configurations.iter().enumerate() {
+        let left = budget.saturating_sub(line_count(&out));
+        let share = left / (n - k);
+        render_assignment(a, opts, share, &mut out);
+    }
+    if let Some(max) = opts.max_lines {
+        let lines: Vec<&str> = out.lines().collect();
+        if lines.len() > max {
+            // Not expected (every section is bounded); a guard, so the promise holds.
+            let mut cut: String = lines[..max - 1].iter().map(|l| format!("{l}\n")).collect();
+            let _ = writeln!(
+                cut,
+                "... {} more lines left out to keep the report short: --format json has everything",
+                lines.len() + 1 - max
+            );
+            return cut;
+        }
     }
     out
 }
 
-fn render_dataset(d: &DatasetSummary, out: &mut String) {
-    out.push_str("Dataset\n");
-    for s in &d.sources {
-        let _ = writeln!(out, "  source       {s}");
+/// A likely cause of what the verdict reports, with the share of objects (or files) it
+/// concerns.
+struct Cause {
+    share: f64,
+    text: String,
+}
+
+fn pct_of(share: f64) -> String {
+    format!("{:.1}%", 100.0 * share)
+}
+
+/// Causes that concern the dataset whatever the priors.
+fn dataset_causes(d: &DatasetSummary) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    let zero = d.group(FindingKind::ZeroBasedCoordinate);
+    if let Some(g) = zero {
+        let share = g.count as f64 / d.objects.max(1) as f64;
+        // A few boxes at x = 0 are a labelling slip; many are an exporter's convention.
+        if g.count >= 3 && share >= 0.005 {
+            causes.push(Cause {
+                share,
+                text: format!(
+                    "exporter looks 0-based: {} boxes in {} files have a coordinate of 0 and \
+                     extend past the left/top edge; --coords zero-based reads them as such",
+                    g.count, g.files
+                ),
+            });
+        }
     }
+    if d.files_rejected > 0 {
+        let main = d
+            .findings
+            .iter()
+            .filter(|g| g.category == Category::FileRejected)
+            // The largest kind; the first of equal ones.
+            .max_by(|a, b| a.count.cmp(&b.count).then(b.kind.cmp(&a.kind)))
+            .expect("a rejected file has a group");
+        let share = d.files_rejected as f64 / (d.images + d.files_rejected).max(1) as f64;
+        causes.push(Cause {
+            share,
+            text: format!(
+                "{} of files rejected ({} {}: {})",
+                pct_of(share),
+                main.count,
+                main.title,
+                main.fix
+            ),
+        });
+    }
+    if d.skipped_invalid > 0 {
+        let share = d.skipped_invalid as f64 / (d.objects + d.skipped_invalid).max(1) as f64;
+        causes.push(Cause {
+            share,
+            text: format!("{} of objects rejected as invalid", pct_of(share)),
+        });
+    }
+    if d.skipped_unknown_class_total > 0 {
+        let share = d.skipped_unknown_class_total as f64
+            / (d.objects + d.skipped_unknown_class_total).max(1) as f64;
+        causes.push(Cause {
+            share,
+            text: format!(
+                "{} of objects have a class not in the label map (--classes auto or FILE?)",
+                pct_of(share)
+            ),
+        });
+    }
+    causes
+}
+
+/// Causes that depend on the prior set.
+fn assignment_causes(a: &AssignmentReport) -> Vec<Cause> {
+    let s = &a.shape_vs_grid;
+    let mut causes = vec![
+        Cause {
+            share: s.lost_to_grid.rate,
+            text: format!(
+                "{} lost to grid spacing (a prior shape fits them, but no prior is centred close \
+                 enough: a finer grid helps)",
+                pct_of(s.lost_to_grid.rate)
+            ),
+        },
+        Cause {
+            share: s.shapes_do_not_fit.rate,
+            text: {
+                let small = s.by_size.first().map_or(0, |r| r.shapes_do_not_fit);
+                format!(
+                    "{} fit no prior shape even at their centre ({} of them small): the scales \
+                     or aspect ratios are wrong for them",
+                    pct_of(s.shapes_do_not_fit.rate),
+                    small
+                )
+            },
+        },
+    ];
+    let lost = &a.overall.lost_collision;
+    causes.push(Cause {
+        share: lost.rate,
+        text: format!(
+            "{} lost a collision (--collision optimal keeps a forced prior for each)",
+            pct_of(lost.rate)
+        ),
+    });
+    causes
+}
+
+/// The first lines: what is wrong for each prior set, in numbers and words, and why.
+fn render_verdict(report: &AuditReport, out: &mut String) {
+    let d = &report.dataset;
+    let threshold = report
+        .configurations
+        .first()
+        .map(|a| a.config.threshold)
+        .unwrap_or(0.5);
     let _ = writeln!(
         out,
-        "  images       {} read, {} without objects, {} files rejected",
-        d.images,
-        d.images_without_objects,
-        d.files_rejected.len()
+        "Verdict: {} objects in {} images read, threshold {threshold}",
+        d.objects, d.images
+    );
+    let ignored = if d.files_ignored > 0 {
+        format!(", {} files ignored (not annotations)", d.files_ignored)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  rejected         {} files, {} objects; {} objects of unknown classes skipped{ignored}",
+        d.files_rejected, d.skipped_invalid, d.skipped_unknown_class_total
+    );
+    let n = report.configurations.len();
+    for a in &report.configurations {
+        let o = &a.overall;
+        let cov = &a.coverage_at_threshold;
+        if n > 4 {
+            let _ = writeln!(
+                out,
+                "  {} ({}): never learned {}, forced-only {}, lost collisions {}, coverage {}",
+                a.config.priors,
+                a.config.num_priors,
+                pct(&o.unmatched),
+                pct(&o.forced_only),
+                pct(&o.lost_collision),
+                pct(cov)
+            );
+            continue;
+        }
+        let indent = if n > 1 {
+            let _ = writeln!(
+                out,
+                "  {} ({} priors)",
+                a.config.priors, a.config.num_priors
+            );
+            "    "
+        } else {
+            "  "
+        };
+        let w = if n > 1 { 15 } else { 17 };
+        let _ = writeln!(
+            out,
+            "{indent}{:<w$}{:<16} objects have no positive prior: the model never learns them",
+            "never learned",
+            pct(&o.unmatched)
+        );
+        let _ = writeln!(
+            out,
+            "{indent}{:<w$}{:<16} learn only from a forced prior below the threshold",
+            "forced-only",
+            pct(&o.forced_only)
+        );
+        let _ = writeln!(
+            out,
+            "{indent}{:<w$}{:<16} lost their forced prior to a later object",
+            "lost collision",
+            pct(&o.lost_collision)
+        );
+        let _ = writeln!(
+            out,
+            "{indent}{:<w$}{:<16} have a prior with IoU >= {}",
+            format!("coverage@{}", a.config.threshold),
+            pct(cov),
+            a.config.threshold
+        );
+        let mut causes = assignment_causes(a);
+        causes.extend(dataset_causes(d));
+        // Largest share first; ties keep the order above.
+        causes.sort_by(|x, y| y.share.total_cmp(&x.share));
+        let picked: Vec<&Cause> = causes.iter().filter(|c| c.share >= 0.01).take(2).collect();
+        if picked.is_empty() {
+            let _ = writeln!(out, "{indent}{:<w$}none stands out", "likely causes");
+        }
+        for (k, c) in picked.iter().enumerate() {
+            let label = if k == 0 { "likely causes" } else { "" };
+            let _ = writeln!(out, "{indent}{label:<w$}{}", c.text);
+        }
+    }
+}
+
+fn render_dataset(d: &DatasetSummary, out: &mut String) {
+    out.push_str("\nDataset\n");
+    const MAX_SOURCES: usize = 3;
+    for s in d.sources.iter().take(MAX_SOURCES) {
+        let _ = writeln!(out, "  source       {s}");
+    }
+    if d.sources.len() > MAX_SOURCES {
+        let _ = writeln!(
+            out,
+            "  source       ... and {} more (--format json lists them)",
+            d.sources.len() - MAX_SOURCES
+        );
+    }
+    let ignored = if d.files_ignored > 0 {
+        format!(", {} ignored (not annotations)", d.files_ignored)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  images       {} read, {} without objects, {} files rejected{ignored}",
+        d.images, d.images_without_objects, d.files_rejected
     );
     let _ = writeln!(
         out,
@@ -93,86 +375,99 @@ fn render_dataset(d: &DatasetSummary, out: &mut String) {
     let _ = writeln!(
         out,
         "  skipped      {} unknown class, {} invalid box, {} difficult (dropped)",
-        d.skipped_unknown_class_total,
-        d.skipped_invalid.len(),
-        d.skipped_difficult
+        d.skipped_unknown_class_total, d.skipped_invalid, d.skipped_difficult
     );
     if !d.objects_per_class.is_empty() {
+        const MAX_CLASS_LINES: usize = 3;
         let per: Vec<String> = d
             .objects_per_class
             .iter()
             .map(|(c, n)| format!("{c} {n}"))
             .collect();
+        let mut lines: Vec<String> = Vec::new();
         let mut line = String::from("  per class    ");
         let mut first = true;
-        for item in per {
+        let mut shown = 0;
+        for item in &per {
             if !first && line.len() + item.len() + 2 > 98 {
-                out.push_str(line.trim_end_matches([',', ' ']));
-                out.push('\n');
+                lines.push(line.trim_end_matches([',', ' ']).to_string());
+                if lines.len() == MAX_CLASS_LINES {
+                    break;
+                }
                 line = String::from("               ");
             } else if !first {
                 line.push_str(", ");
             }
-            line.push_str(&item);
+            line.push_str(item);
+            shown += 1;
             first = false;
         }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    if !d.skipped_unknown_class.is_empty() {
-        out.push_str("\nUnknown classes (not in the label map; skipped like the reference does)\n");
-        for u in &d.skipped_unknown_class {
-            let hint = u
-                .did_you_mean
-                .as_ref()
-                .map(|s| format!("  did you mean \"{s}\"?"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {:<20} {:>6}{hint}",
-                format!("\"{}\"", u.name),
-                u.count
-            );
+        if lines.len() < MAX_CLASS_LINES {
+            lines.push(line);
+        } else {
+            shown -= 1;
+            let last = lines.last_mut().expect("lines");
+            let _ = write!(last, " ... and {} more classes", per.len() - shown);
+        }
+        for l in lines {
+            out.push_str(&l);
+            out.push('\n');
         }
     }
-    if !d.skipped_invalid.is_empty() {
-        out.push_str("\nInvalid objects (not matched)\n");
-        for o in &d.skipped_invalid {
-            let _ = writeln!(
-                out,
-                "  {}:{}:{}: object {} ({}): {}",
-                o.path,
-                o.line,
-                o.column,
-                o.object_index,
-                o.class.as_deref().unwrap_or("no name"),
-                o.reason
-            );
-        }
+}
+
+fn render_findings(
+    d: &DatasetSummary,
+    examples: usize,
+    max_lines: Option<usize>,
+    out: &mut String,
+) {
+    if d.findings.is_empty() {
+        return;
     }
-    if !d.files_rejected.is_empty() {
-        out.push_str("\nFiles rejected\n");
-        for f in &d.files_rejected {
-            let _ = writeln!(out, "  {}: {}", f.path, f.message);
-        }
+    out.push_str("\nFindings by kind (--findings FILE lists every one; --examples N shows more)\n");
+    findings::render_groups(
+        &d.findings,
+        &d.skipped_unknown_class,
+        examples,
+        max_lines.map(|m| m.saturating_sub(2)),
+        "  ",
+        out,
+    );
+}
+
+/// `encode`'s report on stderr: the dataset's findings grouped by kind as in the audit (empty
+/// when there are none).
+pub fn findings_for_stderr(d: &DatasetSummary) -> String {
+    if d.findings.is_empty() {
+        return String::new();
     }
-    if d.images_checked > 0 {
-        let _ = writeln!(
-            out,
-            "\nImage checks: {} images' headers read, {} findings",
-            d.images_checked,
-            d.image_findings.len()
-        );
-        for f in &d.image_findings {
-            let _ = writeln!(out, "  {}: {}", f.path, f.message);
-        }
-    }
-    if !d.warnings.is_empty() {
-        out.push_str("\nWarnings\n");
-        for f in &d.warnings {
-            let _ = writeln!(out, "  {}: {}", f.path, f.message);
-        }
-    }
+    let parts: Vec<String> = [
+        (d.rejected(), "files or objects left out"),
+        (
+            d.skipped_unknown_class_total,
+            "objects of unknown classes skipped",
+        ),
+        (d.warnings, "warnings"),
+        (d.files_ignored, "files ignored"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{n} {what}"))
+    .collect();
+    let mut out = format!(
+        "ssd-assign: {} (by kind; manifest.json lists every one under dataset.findings):\n",
+        parts.join(", ")
+    );
+    findings::render_groups(
+        &d.findings,
+        &d.skipped_unknown_class,
+        super::DEFAULT_EXAMPLES,
+        Some(60),
+        "  ",
+        &mut out,
+    );
+    out
 }
 
 fn group_table(title: &str, groups: &[GroupStats], out: &mut String) {
@@ -207,10 +502,13 @@ fn group_table(title: &str, groups: &[GroupStats], out: &mut String) {
     t.render(out, "  ");
 }
 
-fn render_assignment(a: &AssignmentReport, out: &mut String) {
+/// One configuration's section: its summary, then blocks (objects to look at, tables) that are
+/// shown while they fit in `max_lines`, the most telling first; the others are named.
+fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize, out: &mut String) {
     let c = &a.config;
+    let mut head = String::new();
     let _ = writeln!(
-        out,
+        head,
         "\nAssignment: {} ({} priors), threshold {}, collisions {}, {} ground truths",
         c.priors,
         c.num_priors,
@@ -220,22 +518,22 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
     );
     let o = &a.overall;
     let _ = writeln!(
-        out,
+        head,
         "  unmatched        {}  no positive prior: the model never learns them",
         pct(&o.unmatched)
     );
     let _ = writeln!(
-        out,
+        head,
         "  forced-only      {}  one positive, only through the forced match",
         pct(&o.forced_only)
     );
     let _ = writeln!(
-        out,
+        head,
         "  lost collision   {}  lost their forced prior to a later object",
         pct(&o.lost_collision)
     );
     let _ = writeln!(
-        out,
+        head,
         "  coverage         @0.3 {}  @0.5 {}  @0.7 {}  (best IoU with any prior)",
         o.coverage.get("0.3").map(pct).unwrap_or_default(),
         o.coverage.get("0.5").map(pct).unwrap_or_default(),
@@ -251,21 +549,70 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
         })
         .collect();
     let _ = writeln!(
-        out,
+        head,
         "  positives/GT     mean {:.2}, median {}; {}",
         a.positives_per_gt_mean,
         a.positives_per_gt_median,
         hist.join(", ")
     );
 
-    out.push('\n');
-    group_table("by size", &a.by_size, out);
-    out.push('\n');
-    group_table("by aspect (w/h)", &a.by_aspect, out);
-    out.push('\n');
-    group_table("by class", &a.by_class, out);
+    // (name, priority: lower is kept first, text), in display order.
+    let mut blocks: Vec<(&str, u8, String)> = Vec::new();
 
-    out.push_str("\n  best IoU    GTs\n");
+    let mut look = String::new();
+    if a.objects_to_look_at.iter().any(|g| g.count > 0) {
+        look.push_str(
+            "\n  Objects to look at (--gt-csv FILE lists every object with its status)\n",
+        );
+        for g in a.objects_to_look_at.iter().filter(|g| g.count > 0) {
+            let _ = writeln!(look, "    {} objects {}", g.count, g.title);
+            let _ = writeln!(look, "        means: {}; fix: {}", g.meaning, g.fix);
+            for w in g.examples.iter().take(opts.examples) {
+                let _ = writeln!(
+                    look,
+                    "        e.g. {}: object {} ({}) box {},{},{},{}: best IoU {:.3}, {} positives",
+                    w.path,
+                    w.object_index,
+                    w.class,
+                    w.pixel_box[0],
+                    w.pixel_box[1],
+                    w.pixel_box[2],
+                    w.pixel_box[3],
+                    w.best_iou,
+                    w.positives
+                );
+            }
+        }
+    }
+    blocks.push(("objects to look at", 0, look));
+
+    let mut t = String::from("\n");
+    group_table("by size", &a.by_size, &mut t);
+    blocks.push(("by size", 1, t));
+    let mut t = String::from("\n");
+    group_table("by aspect (w/h)", &a.by_aspect, &mut t);
+    blocks.push(("by aspect", 5, t));
+
+    let mut t = String::from("\n");
+    const MAX_CLASSES: usize = 20;
+    if a.by_class.len() > MAX_CLASSES {
+        // The classes with the most GTs (ties by name), then how many are left out.
+        let mut top: Vec<&GroupStats> = a.by_class.iter().collect();
+        top.sort_by(|x, y| y.gts.cmp(&x.gts).then(x.group.cmp(&y.group)));
+        let mut shown: Vec<GroupStats> = top[..MAX_CLASSES].iter().map(|g| (*g).clone()).collect();
+        shown.sort_by(|x, y| x.group.cmp(&y.group));
+        group_table("by class", &shown, &mut t);
+        let _ = writeln!(
+            t,
+            "  ... and {} more classes with fewer GTs (--format json lists every class)",
+            a.by_class.len() - MAX_CLASSES
+        );
+    } else {
+        group_table("by class", &a.by_class, &mut t);
+    }
+    blocks.push(("by class", 3, t));
+
+    let mut t = String::from("\n  best IoU    GTs\n");
     let max = a
         .best_iou_histogram
         .iter()
@@ -275,26 +622,28 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
         .max(1);
     for b in &a.best_iou_histogram {
         let bar = "#".repeat(((b.count * 40).div_ceil(max)) as usize);
-        let _ = writeln!(out, "  {:.1}-{:.1}  {:>5}  {bar}", b.lo, b.hi, b.count);
+        let _ = writeln!(t, "  {:.1}-{:.1}  {:>5}  {bar}", b.lo, b.hi, b.count);
     }
+    blocks.push(("best-IoU histogram", 7, t));
 
     let s = &a.shape_vs_grid;
+    let mut t = String::new();
     let _ = writeln!(
-        out,
+        t,
         "\n  shape vs grid    mean best IoU {:.3}; with a prior centred on the object {:.3}",
         s.mean_best_iou, s.mean_shape_iou
     );
     let _ = writeln!(
-        out,
+        t,
         "                   {} lost to grid spacing (a prior shape fits, no cell is close enough)",
         pct(&s.lost_to_grid)
     );
     let _ = writeln!(
-        out,
+        t,
         "                   {} no prior shape fits even at the object's centre",
         pct(&s.shapes_do_not_fit)
     );
-    let mut t = Table::new(&[
+    let mut tb = Table::new(&[
         "by size",
         "GTs",
         "best IoU",
@@ -306,7 +655,7 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
         if r.gts == 0 {
             continue;
         }
-        t.row(vec![
+        tb.row(vec![
             r.group.clone(),
             r.gts.to_string(),
             format!("{:.3}", r.mean_best_iou),
@@ -315,11 +664,13 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
             r.shapes_do_not_fit.to_string(),
         ]);
     }
-    t.render(out, "  ");
+    tb.render(&mut t, "  ");
+    blocks.push(("shape vs grid", 2, t));
 
     let n = &a.negatives;
+    let mut t = String::new();
     let _ = writeln!(
-        out,
+        t,
         "\n  negatives        {} positives, {} negatives; per image mean {:.1} (min {}, max {})",
         n.positives,
         n.negatives,
@@ -328,24 +679,27 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
         n.negatives_per_image_max
     );
     let _ = writeln!(
-        out,
+        t,
         "  hard negatives   budget {} at {}:1 (min(ratio x positives, negatives) per image)",
         n.hard_negative_budget, n.neg_pos_ratio
     );
     let _ = writeln!(
-        out,
+        t,
         "                   {} images where {}x their positives exceed the negatives available",
         n.images_budget_exceeds_negatives, n.neg_pos_ratio
     );
     let _ = writeln!(
-        out,
+        t,
         "                   {} images with no positive: they contribute no negatives at all",
         n.images_without_negatives
     );
+    blocks.push(("negatives", 4, t));
 
-    if !a.worst_cases.is_empty() {
-        out.push_str("\n  Worst cases (lowest best IoU, then every unmatched object)\n");
-        let mut t = Table::new(&[
+    let rows = a.worst_cases.len().min(opts.worst);
+    let mut t = String::new();
+    if rows > 0 {
+        t.push_str("\n  Worst cases (lowest best IoU; --worst N lists more)\n");
+        let mut tb = Table::new(&[
             "file",
             "object",
             "class",
@@ -355,8 +709,8 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
             "pos",
             "status",
         ]);
-        for w in &a.worst_cases {
-            t.row(vec![
+        for w in &a.worst_cases[..rows] {
+            tb.row(vec![
                 w.path.clone(),
                 w.object_index.to_string(),
                 w.class.clone(),
@@ -370,14 +724,37 @@ fn render_assignment(a: &AssignmentReport, out: &mut String) {
                 w.status.as_str().to_string(),
             ]);
         }
-        t.render(out, "  ");
-        if a.unmatched_not_listed > 0 {
-            let _ = writeln!(
-                out,
-                "  ... and {} more unmatched objects (--max-unmatched N lists more; --gt-csv FILE lists every object)",
-                a.unmatched_not_listed
-            );
+        tb.render(&mut t, "  ");
+    }
+    blocks.push(("worst cases", 6, t));
+
+    // Keep blocks by priority while they fit (two lines are kept for naming the others).
+    let mut used = line_count(&head) + 2;
+    let mut keep = vec![false; blocks.len()];
+    let mut order: Vec<usize> = (0..blocks.len()).collect();
+    order.sort_by_key(|&k| blocks[k].1);
+    for k in order {
+        let l = line_count(&blocks[k].2);
+        if used + l <= max_lines || opts.max_lines.is_none() {
+            keep[k] = true;
+            used += l;
         }
+    }
+    out.push_str(&head);
+    let mut left_out = Vec::new();
+    for ((name, _, text), kept) in blocks.iter().zip(keep) {
+        if kept {
+            out.push_str(text);
+        } else if !text.is_empty() {
+            left_out.push(*name);
+        }
+    }
+    if !left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n  (left out to keep the report short: {}; --format json has them)",
+            left_out.join(", ")
+        );
     }
 }
 

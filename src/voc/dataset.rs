@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::input::{confined_id, file_problem, read_text, InputError, InputKind};
+use crate::findings::FindingKind;
 
 /// Image file extensions tried, in order, when `<filename>` does not name an existing file.
 pub const IMAGE_EXTENSIONS: [&str; 12] = [
@@ -92,6 +93,7 @@ impl ImageEntry {
 pub struct ListingProblem {
     pub path: PathBuf,
     pub message: String,
+    pub kind: FindingKind,
 }
 
 /// The result of listing the DATASET arguments.
@@ -103,6 +105,9 @@ pub struct Listing {
     pub problems: Vec<ListingProblem>,
     /// Files used despite a problem worth saying (a file name that is not UTF-8...).
     pub warnings: Vec<ListingProblem>,
+    /// Files named `.xml` that are not annotations and are skipped with a grouped note (macOS
+    /// AppleDouble `._*.xml` files).
+    pub ignored: Vec<ListingProblem>,
     /// What was found, one line per year folder / plain folder, for the report.
     pub sources: Vec<String>,
     /// Split-file ids that name no annotation file (each is also a problem).
@@ -175,9 +180,27 @@ pub fn list_datasets(
     split: Option<&str>,
     images: Option<&Path>,
 ) -> Result<Listing, ListingError> {
+    list_datasets_with(paths, split, images, ListOptions::default())
+}
+
+/// How folders are listed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    /// `--recursive`: also read `.xml` files in subfolders of a plain folder or of
+    /// `Annotations/` (ids are then relative paths without `.xml`, `/`-separated).
+    pub recursive: bool,
+}
+
+/// [`list_datasets`] with listing options.
+pub fn list_datasets_with(
+    paths: &[PathBuf],
+    split: Option<&str>,
+    images: Option<&Path>,
+    opts: ListOptions,
+) -> Result<Listing, ListingError> {
     let mut listing = Listing::default();
     for (k, path) in paths.iter().enumerate() {
-        list_one(path, k, split, images, &mut listing)?;
+        list_one(path, k, split, images, opts, &mut listing)?;
     }
     listing.entries.shrink_to_fit();
     Ok(listing)
@@ -225,6 +248,7 @@ fn list_one(
     k: usize,
     split: Option<&str>,
     images: Option<&Path>,
+    opts: ListOptions,
     out: &mut Listing,
 ) -> Result<(), ListingError> {
     let meta = std::fs::metadata(path).map_err(|e| {
@@ -257,10 +281,7 @@ fn list_one(
             Some(id) => out
                 .entries
                 .push(ImageEntry::new(id.to_string(), path, &source)),
-            None => out.problems.push(ListingProblem {
-                path: path.to_path_buf(),
-                message: NOT_UTF8_NAME.into(),
-            }),
+            None => out.problems.push(not_utf8_name(path.to_path_buf())),
         }
         out.sources
             .push(format!("{} (one annotation file)", path.display()));
@@ -277,7 +298,7 @@ fn list_one(
         .map_err(|m| dataset_err(path, m))?
         .is_some()
     {
-        return list_year(path, k, split, images, out);
+        return list_year(path, k, split, images, opts, out);
     }
     // VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that
     // loops or dangles, an Annotations link whose target is gone) is a listing problem, named,
@@ -296,6 +317,7 @@ fn list_one(
                 Err(message) => broken.push(ListingProblem {
                     message: format!("{message}; this year folder is not read"),
                     path: p,
+                    kind: FindingKind::UnreadableFolder,
                 }),
             },
             Ok(_) => {}
@@ -306,13 +328,14 @@ fn list_one(
                      delete the link"
                 ),
                 path: p,
+                kind: FindingKind::UnreadableFolder,
             }),
         }
     }
     if !years.is_empty() {
         out.problems.extend(broken);
         for y in years {
-            list_year(&y, k, split, images, out)?;
+            list_year(&y, k, split, images, opts, out)?;
         }
         return Ok(());
     }
@@ -333,8 +356,9 @@ fn list_one(
     });
     let before = out.entries.len();
     let problems_before = out.problems.len();
-    list_xml_files(path, &source, out)?;
+    list_folder(path, &source, opts, out)?;
     if out.entries.len() == before && out.problems.len() == problems_before {
+        nested_hint(path, opts)?;
         let subdirs: Vec<String> = read_dir_sorted(path)?
             .into_iter()
             .filter(|p| p.is_dir())
@@ -373,6 +397,7 @@ fn list_year(
     k: usize,
     split: Option<&str>,
     images: Option<&Path>,
+    opts: ListOptions,
     out: &mut Listing,
 ) -> Result<(), ListingError> {
     let ann = annotations_dir(dir)
@@ -409,7 +434,12 @@ fn list_year(
             let read = read_split(&text, &file, &ann, &source, out);
             how = read.describe();
         }
-        None => list_xml_files(&ann, &source, out)?,
+        None => {
+            list_folder(&ann, &source, opts, out)?;
+            if out.entries.len() == before {
+                nested_hint(&ann, opts)?;
+            }
+        }
     }
     out.sources.push(format!(
         "{}: VOC year folder{}, {} annotation files{how}",
@@ -564,6 +594,7 @@ fn read_split(
                          .xml; correct or remove the line",
                         ann.display()
                     ),
+                    kind: FindingKind::IdOutsideDataset,
                 });
                 continue;
             }
@@ -574,6 +605,7 @@ fn read_split(
                         "id {id:?} is listed more than once; it is used each time, as the \
                          reference would: remove the duplicates if that is not meant"
                     ),
+                    kind: FindingKind::DuplicateId,
                 });
             }
             let xml = xml_of(id);
@@ -582,7 +614,8 @@ fn read_split(
                     .entries
                     .push(ImageEntry::new(id.to_string(), &xml, source)),
                 Some(problem) => {
-                    let message = if xml.symlink_metadata().is_err() {
+                    let kind = problem.finding_kind();
+                    let (kind, message) = if xml.symlink_metadata().is_err() {
                         out.missing_ids += 1;
                         let hint = match id.len().checked_sub(4) {
                             Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
@@ -591,15 +624,23 @@ fn read_split(
                             ),
                             _ => String::new(),
                         };
-                        format!(
+                        let message = format!(
                             "id {id:?} is listed in {} (line {n}) but there is no such \
                              annotation file{hint}: add the file or remove the id from the split",
                             file.display()
-                        )
+                        );
+                        (FindingKind::MissingAnnotation, message)
                     } else {
-                        format!("(listed in {}, line {n}) {problem}", file.display())
+                        (
+                            kind,
+                            format!("(listed in {}, line {n}) {problem}", file.display()),
+                        )
                     };
-                    out.problems.push(ListingProblem { path: xml, message });
+                    out.problems.push(ListingProblem {
+                        path: xml,
+                        message,
+                        kind,
+                    });
                 }
             }
         }
@@ -630,6 +671,7 @@ fn read_split(
                     "hold"
                 },
             ),
+            kind: FindingKind::SeveralIdsOnALine,
         });
     }
     read
@@ -659,6 +701,207 @@ const NOT_UTF8_NAME: &str = "file name is not valid UTF-8: not read, since its i
                              names would get one id); rename it to UTF-8 (e.g. convmv -f \
                              latin1 -t utf8 --notest FILE)";
 
+/// Lists a folder's `.xml` files, and with `--recursive` those of its subfolders.
+fn list_folder(
+    dir: &Path,
+    source: &Arc<EntrySource>,
+    opts: ListOptions,
+    out: &mut Listing,
+) -> Result<(), ListingError> {
+    if opts.recursive {
+        list_xml_files_recursive(dir, source, out)
+    } else {
+        list_xml_files(dir, source, out)
+    }
+}
+
+/// Without `--recursive`, a folder with no `.xml` whose subfolders hold some: the error says so,
+/// with the counts and the flag.
+fn nested_hint(dir: &Path, opts: ListOptions) -> Result<(), ListingError> {
+    if opts.recursive {
+        return Ok(());
+    }
+    let nested = walk_xml_files(dir)?;
+    if nested.files.is_empty() {
+        return Ok(());
+    }
+    let mut folders: Vec<&[u8]> = nested
+        .files
+        .iter()
+        .filter_map(|(rel, _)| rel.iter().rposition(|&b| b == b'/').map(|i| &rel[..i]))
+        .collect();
+    folders.dedup();
+    let examples: Vec<String> = folders
+        .iter()
+        .take(3)
+        .map(|f| format!("{}/", String::from_utf8_lossy(f)))
+        .collect();
+    let more = if folders.len() > examples.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    Err(dataset_err(
+        dir,
+        format!(
+        "no .xml files here, but {} in {} subfolders ({}{more}): pass --recursive to read them \
+         (ids are then relative paths, e.g. {})",
+        nested.files.len(),
+        folders.len(),
+        examples.join(", "),
+        String::from_utf8_lossy(&nested.files[0].0)
+            .trim_end_matches(".xml")
+            .trim_end_matches(".XML")
+    ),
+    ))
+}
+
+/// What a recursive walk of a folder found.
+#[derive(Default)]
+struct Walk {
+    /// `.xml` files: the path relative to the root (`/`-separated bytes), with its type as the
+    /// directory listing gives it, sorted bytewise on the relative path.
+    files: Vec<(Vec<u8>, Option<std::fs::FileType>)>,
+    /// Links to folders, not followed (a link could lead out of the dataset, or loop).
+    folder_links: Vec<PathBuf>,
+}
+
+/// Every `.xml` file under `root`, by relative path, sorted bytewise. Links to folders are never
+/// followed (ids stay inside the dataset, and a link cannot make the walk loop); subfolders are
+/// visited through an explicit stack (no recursion).
+fn walk_xml_files(root: &Path) -> Result<Walk, ListingError> {
+    let mut walk = Walk::default();
+    let mut stack: Vec<Vec<u8>> = vec![Vec::new()];
+    while let Some(rel) = stack.pop() {
+        let dir = if rel.is_empty() {
+            root.to_path_buf()
+        } else {
+            root.join(path_of_bytes(&rel))
+        };
+        for (name, file_type) in read_dir_names_sorted(&dir)? {
+            let bytes = os_bytes(Path::new(&name));
+            let mut child = rel.clone();
+            if !child.is_empty() {
+                child.push(b'/');
+            }
+            child.extend_from_slice(bytes);
+            if file_type.is_some_and(|t| t.is_dir()) {
+                stack.push(child);
+            } else if xml_stem(bytes).is_some() {
+                walk.files.push((child, file_type));
+            } else if file_type.is_some_and(|t| t.is_symlink()) && dir.join(&name).is_dir() {
+                walk.folder_links.push(dir.join(&name));
+            }
+        }
+    }
+    walk.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    walk.folder_links.sort();
+    Ok(walk)
+}
+
+#[cfg(unix)]
+fn path_of_bytes(b: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(b))
+}
+#[cfg(not(unix))]
+fn path_of_bytes(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
+/// The stem of a `.xml` file name (any letter case), if it is one.
+fn xml_stem(bytes: &[u8]) -> Option<&[u8]> {
+    bytes
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
+        .map(|n| &bytes[..n])
+}
+
+/// The first bytes of a macOS AppleDouble file (`._name`, the resource fork a Mac archive
+/// leaves beside each file).
+const APPLE_DOUBLE_MAGIC: [u8; 4] = [0x00, 0x05, 0x16, 0x07];
+
+/// A `._*` file holding AppleDouble metadata: skipped with a grouped note (the bytes are
+/// checked, so an annotation that happens to be named `._x.xml` is still read).
+fn is_apple_double(name: &[u8], path: &Path) -> bool {
+    if !name.starts_with(b"._") {
+        return false;
+    }
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == APPLE_DOUBLE_MAGIC)
+}
+
+fn apple_double_note(path: PathBuf) -> ListingProblem {
+    ListingProblem {
+        path,
+        message: "macOS AppleDouble metadata (a \"._\" file left by a Mac archive), not an \
+                  annotation: skipped; delete it"
+            .into(),
+        kind: FindingKind::AppleDouble,
+    }
+}
+
+/// `--recursive`: the `.xml` files under `dir`, ids being their relative paths without `.xml`.
+fn list_xml_files_recursive(
+    dir: &Path,
+    source: &Arc<EntrySource>,
+    out: &mut Listing,
+) -> Result<(), ListingError> {
+    let walk = walk_xml_files(dir)?;
+    for link in walk.folder_links {
+        out.warnings.push(ListingProblem {
+            path: link,
+            message: "is a link to a folder: not followed by --recursive (it could lead out of \
+                      the dataset or loop); pass its target as a DATASET of its own"
+                .into(),
+            kind: FindingKind::FolderLink,
+        });
+    }
+    for (rel, file_type) in walk.files {
+        let name = rel.rsplit(|&b| b == b'/').next().unwrap_or(&rel);
+        let stem_len = rel.len() - 4;
+        let p = dir.join(path_of_bytes(&rel));
+        if is_apple_double(name, &p) {
+            out.ignored.push(apple_double_note(p));
+            continue;
+        }
+        if !file_type.is_some_and(|t| t.is_file()) {
+            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
+                out.problems.push(ListingProblem {
+                    path: p,
+                    message,
+                    kind,
+                });
+                continue;
+            }
+        }
+        // Not UTF-8: refused, as by the flat listing (two lossy ids could be one).
+        let Ok(id) = std::str::from_utf8(&rel[..stem_len]).map(str::to_string) else {
+            out.problems.push(not_utf8_name(p));
+            continue;
+        };
+        let plain = rel.len() == id.len() + 4 && rel.ends_with(b".xml");
+        out.entries.push(ImageEntry {
+            id,
+            file_name: (!plain).then(|| path_of_bytes(&rel).into_os_string().into_boxed_os_str()),
+            source: source.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn not_utf8_name(path: PathBuf) -> ListingProblem {
+    ListingProblem {
+        path,
+        message: NOT_UTF8_NAME.into(),
+        kind: FindingKind::NonUtf8FileName,
+    }
+}
+
 fn list_xml_files(
     dir: &Path,
     source: &Arc<EntrySource>,
@@ -667,21 +910,21 @@ fn list_xml_files(
     for (name, file_type) in read_dir_names_sorted(dir)? {
         // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
         let bytes = os_bytes(Path::new(&name));
-        let Some(stem) = bytes
-            .len()
-            .checked_sub(4)
-            .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
-            .map(|n| &bytes[..n])
-        else {
+        let Some(stem) = xml_stem(bytes) else {
             continue;
         };
+        if bytes.starts_with(b"._") && is_apple_double(bytes, &dir.join(&name)) {
+            out.ignored.push(apple_double_note(dir.join(&name)));
+            continue;
+        }
         // A regular file needs no further look; links and the rest are checked.
         if !file_type.is_some_and(|t| t.is_file()) {
             let p = dir.join(&name);
-            if let Some(problem) = file_problem(&p, InputKind::Annotation) {
+            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
                 out.problems.push(ListingProblem {
                     path: p,
-                    message: problem.to_string(),
+                    message,
+                    kind,
                 });
                 continue;
             }
@@ -689,10 +932,7 @@ fn list_xml_files(
         // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
         // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
         let Ok(id) = std::str::from_utf8(stem).map(str::to_string) else {
-            out.problems.push(ListingProblem {
-                path: dir.join(&name),
-                message: NOT_UTF8_NAME.into(),
-            });
+            out.problems.push(not_utf8_name(dir.join(&name)));
             continue;
         };
         let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
@@ -709,6 +949,11 @@ fn list_xml_files(
 /// [`file_problem`].
 pub fn annotation_file_problem(path: &Path) -> Option<String> {
     file_problem(path, InputKind::Annotation).map(|e| e.to_string())
+}
+
+/// [`annotation_file_problem`] with the kind of finding.
+pub fn annotation_file_problem_kind(path: &Path) -> Option<(FindingKind, String)> {
+    file_problem(path, InputKind::Annotation).map(|e| (e.finding_kind(), e.to_string()))
 }
 
 #[cfg(unix)]
@@ -795,6 +1040,14 @@ pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf>
                 let p = dir.join(base);
                 if p.is_file() {
                     return Some(p);
+                }
+                // `--recursive`: the id is a relative path; the image may sit in the same
+                // subfolder of the image folder.
+                if let Some((sub, _)) = entry.id.rsplit_once('/') {
+                    let p = dir.join(sub).join(base);
+                    if p.is_file() {
+                        return Some(p);
+                    }
                 }
             }
         }

@@ -67,13 +67,14 @@ pub enum ImageFinding {
 
 impl ImageFinding {
     /// `missing_image`, `unreadable_image`, `format_mismatch`, `size_swapped`, `size_mismatch`.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> crate::findings::FindingKind {
+        use crate::findings::FindingKind as K;
         match self {
-            ImageFinding::MissingImage { .. } => "missing_image",
-            ImageFinding::UnreadableImage { .. } => "unreadable_image",
-            ImageFinding::FormatMismatch { .. } => "format_mismatch",
-            ImageFinding::SizeSwapped { .. } => "size_swapped",
-            ImageFinding::SizeMismatch { .. } => "size_mismatch",
+            ImageFinding::MissingImage { .. } => K::MissingImage,
+            ImageFinding::UnreadableImage { .. } => K::UnreadableImage,
+            ImageFinding::FormatMismatch { .. } => K::FormatMismatch,
+            ImageFinding::SizeSwapped { .. } => K::SizeSwapped,
+            ImageFinding::SizeMismatch { .. } => K::SizeMismatch,
         }
     }
 }

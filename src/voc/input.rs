@@ -93,6 +93,21 @@ pub enum InputError {
     Encoding(String),
 }
 
+impl InputError {
+    /// The kind of finding this error is, for the grouped report.
+    pub fn finding_kind(&self) -> crate::findings::FindingKind {
+        use crate::findings::FindingKind;
+        match self {
+            InputError::Directory(_) | InputError::NotRegular(_) | InputError::BrokenLink(_) => {
+                FindingKind::NotRegularFile
+            }
+            InputError::Denied(_) | InputError::Read(_) => FindingKind::UnreadableFile,
+            InputError::TooLarge { .. } => FindingKind::FileTooLarge,
+            InputError::Encoding(_) => FindingKind::BadEncoding,
+        }
+    }
+}
+
 fn skipped(kind: InputKind) -> &'static str {
     match kind {
         InputKind::Annotation | InputKind::Image => "; skipped",

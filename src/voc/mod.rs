@@ -7,6 +7,7 @@ pub mod input;
 pub mod labels;
 pub mod xml;
 
+use crate::findings::{FindingKind, Warning};
 use crate::geometry::Corners;
 pub use labels::LabelMap;
 pub use xml::{parse_annotation, RawAnnotation, RawObject, XmlError};
@@ -96,6 +97,10 @@ pub struct SkippedObject {
     pub name: Option<String>,
     pub pixel: Option<[f64; 4]>,
     pub reason: SkipReason,
+    /// The kind of finding of an invalid object (`empty_box`, `bad_coordinate`...) or an
+    /// unknown class; read it through [`SkippedObject::finding_kind`], which gives `None` for
+    /// `--difficult drop` (a choice, not a finding).
+    pub kind: FindingKind,
 }
 
 /// One annotation resolved to ground truths.
@@ -108,7 +113,7 @@ pub struct Annotation {
     /// Kept objects; the GT index of an object is its position here.
     pub objects: Vec<Object>,
     pub skipped: Vec<SkippedObject>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// Coordinates larger than this (in pixels, either sign) are treated as corrupt.
@@ -117,6 +122,15 @@ pub const MAX_ABS_COORD: f64 = 1.0e6;
 pub const MAX_DIMENSION: u32 = 1_000_000;
 
 impl SkippedObject {
+    /// The kind of finding this object is, if it is one.
+    pub fn finding_kind(&self) -> Option<FindingKind> {
+        match self.reason {
+            SkipReason::Difficult => None,
+            SkipReason::UnknownClass => Some(FindingKind::UnknownClass),
+            SkipReason::Invalid(_) => Some(self.kind),
+        }
+    }
+
     /// `object 3 ("dog", line 40, column 5)`: how messages name this object.
     pub fn locator(&self) -> String {
         object_locator(
@@ -268,12 +282,20 @@ pub fn resolve(
             match image_size(raw.filename.as_deref()) {
                 Ok((iw, ih)) => {
                     if w.is_err() || h.is_err() {
-                        warnings.push(format!("{why}; the size was taken from the image"));
+                        warnings.push(Warning::new(
+                            FindingKind::SizeFromImage,
+                            0,
+                            format!("{why}; the size was taken from the image"),
+                        ));
                     }
                     (iw, ih, SizeSource::Image)
                 }
                 Err(e) if raw.objects.is_empty() => {
-                    warnings.push(format!("{why}, and {e} (no objects, so no size is needed)"));
+                    warnings.push(Warning::new(
+                        FindingKind::SizeUnknown,
+                        0,
+                        format!("{why}, and {e} (no objects, so no size is needed)"),
+                    ));
                     (0, 0, SizeSource::Unknown)
                 }
                 Err(e) => {
@@ -288,12 +310,16 @@ pub fn resolve(
     let mut objects = Vec::with_capacity(raw.objects.len());
     let mut skipped = Vec::new();
     for (k, o) in raw.objects.into_iter().enumerate() {
-        let skip = |name: Option<String>, pixel, reason| SkippedObject {
+        let skip = |name: Option<String>, pixel, reason: SkipReason, kind| SkippedObject {
             index_in_file: k,
             line: o.line,
             column: o.column,
             name,
             pixel,
+            kind: match reason {
+                SkipReason::UnknownClass | SkipReason::Difficult => FindingKind::UnknownClass,
+                SkipReason::Invalid(_) => kind,
+            },
             reason,
         };
         let name = match o.name.as_deref() {
@@ -303,7 +329,12 @@ pub fn resolve(
                 } else {
                     "empty <name>: fill in its class name"
                 };
-                skipped.push(skip(None, None, SkipReason::Invalid(why.into())));
+                skipped.push(skip(
+                    None,
+                    None,
+                    SkipReason::Invalid(why.into()),
+                    FindingKind::NoName,
+                ));
                 continue;
             }
             Some(n) => labels::normalize_name(n),
@@ -315,6 +346,7 @@ pub fn resolve(
                 SkipReason::Invalid(
                     "no <bndbox> (only <bndbox> boxes are read, not polygons or masks)".into(),
                 ),
+                FindingKind::NoBndbox,
             ));
             continue;
         }
@@ -330,7 +362,12 @@ pub fn resolve(
             }
         }
         if let Some(e) = bad {
-            skipped.push(skip(Some(name), None, SkipReason::Invalid(e)));
+            skipped.push(skip(
+                Some(name),
+                None,
+                SkipReason::Invalid(e),
+                FindingKind::BadCoordinate,
+            ));
             continue;
         }
         let difficult = o.difficult.as_deref() == Some("1");
@@ -360,7 +397,12 @@ pub fn resolve(
             } else {
                 "the box has zero width or height once divided by the image size".to_string()
             };
-            skipped.push(skip(Some(name), Some(pixel), SkipReason::Invalid(why)));
+            skipped.push(skip(
+                Some(name),
+                Some(pixel),
+                SkipReason::Invalid(why),
+                FindingKind::EmptyBox,
+            ));
             continue;
         }
         let outside = c.x1 < 0.0 || c.y1 < 0.0 || c.x2 > 1.0 || c.y2 > 1.0;
@@ -381,6 +423,7 @@ pub fn resolve(
                         "{} lies wholly outside the {width}x{height} image, so --clip leaves nothing of it",
                         box_text()
                     )),
+                    FindingKind::ClippedAway,
                 ));
                 continue;
             }
@@ -392,11 +435,21 @@ pub fn resolve(
             );
         }
         let Some(label) = labels.label(&name) else {
-            skipped.push(skip(Some(name), Some(pixel), SkipReason::UnknownClass));
+            skipped.push(skip(
+                Some(name),
+                Some(pixel),
+                SkipReason::UnknownClass,
+                FindingKind::UnknownClass,
+            ));
             continue;
         };
         if difficult && opts.difficult == DifficultPolicy::Drop {
-            skipped.push(skip(Some(name), Some(pixel), SkipReason::Difficult));
+            skipped.push(skip(
+                Some(name),
+                Some(pixel),
+                SkipReason::Difficult,
+                FindingKind::UnknownClass,
+            ));
             continue;
         }
         // Only kept objects are warned about: a skipped one is reported once, as skipped.
@@ -404,16 +457,23 @@ pub fn resolve(
             let locator = object_locator(k, Some(&name), o.line, o.column);
             // Under VOC's 1-based convention a coordinate below 1 is outside; 0-based tools
             // (VoTT, CVAT...) write 0 for the first pixel.
-            let zero_based_hint = if opts.coords == CoordBase::OneBased
+            let zero_based = opts.coords == CoordBase::OneBased
                 && (pixel[0] < 1.0 || pixel[1] < 1.0)
                 && pixel[0] >= 0.0
-                && pixel[1] >= 0.0
-            {
+                && pixel[1] >= 0.0;
+            let kind = if wholly && !opts.clip {
+                FindingKind::WhollyOutside
+            } else if zero_based {
+                FindingKind::ZeroBasedCoordinate
+            } else {
+                FindingKind::OutsideImage
+            };
+            let zero_based_hint = if zero_based {
                 " (a coordinate below 1 in 1-based pixels: if the tool wrote 0-based pixels, pass --coords zero-based)"
             } else {
                 ""
             };
-            warnings.push(if opts.clip {
+            let message = if opts.clip {
                 format!(
                     "{locator}: {} extends outside the {width}x{height} image; clamped to it (--clip){zero_based_hint}",
                     box_text()
@@ -430,6 +490,13 @@ pub fn resolve(
                      the reference does (--clip clamps it){zero_based_hint}",
                     box_text()
                 )
+            };
+            warnings.push(Warning {
+                kind,
+                line: o.line,
+                column: o.column,
+                object: Some(k),
+                message,
             });
         }
         objects.push(Object {

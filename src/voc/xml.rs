@@ -15,6 +15,8 @@ use std::borrow::Cow;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+use crate::findings::{FindingKind, Warning};
+
 mod fast;
 
 /// Files larger than this are refused unread (a VOC annotation is a few kB).
@@ -36,7 +38,7 @@ pub struct RawAnnotation<'a> {
     pub objects: Vec<RawObject<'a>>,
     /// Non-fatal remarks (entity references left unexpanded, duplicate fields...), each naming
     /// its line; at most [`MAX_WARNINGS`] + 1.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 /// One `<object>` child of `<annotation>`.
@@ -107,6 +109,28 @@ pub enum XmlError {
     NotAnnotation(String),
     #[error("no XML element in the file: not a Pascal VOC annotation")]
     NoRoot,
+}
+
+impl XmlError {
+    /// The kind of finding a file with this error is.
+    pub fn kind(&self) -> FindingKind {
+        match self {
+            XmlError::Empty => FindingKind::EmptyFile,
+            XmlError::TooLarge(_) => FindingKind::FileTooLarge,
+            XmlError::NotXml(_) => FindingKind::NotXml,
+            XmlError::Encoding(_) => FindingKind::BadEncoding,
+            XmlError::Syntax { .. } => FindingKind::MalformedXml,
+            XmlError::NotAnnotation(_) | XmlError::NoRoot => FindingKind::NotVocAnnotation,
+        }
+    }
+
+    /// Line and column of the error, when it has one.
+    pub fn position(&self) -> (usize, usize) {
+        match self {
+            XmlError::Syntax { line, column, .. } => (*line, *column),
+            _ => (0, 0),
+        }
+    }
 }
 
 fn root_hint(root: &str) -> &'static str {
@@ -458,22 +482,25 @@ const TAG_KEYS: [(u128, Tag); 14] = [
 
 /// Collects warnings, keeping the first [`MAX_WARNINGS`] and counting the rest.
 struct Warnings {
-    kept: Vec<String>,
+    kept: Vec<Warning>,
     dropped: usize,
 }
 
 impl Warnings {
-    fn push(&mut self, w: String) {
+    fn push(&mut self, w: Warning) {
         if self.kept.len() < MAX_WARNINGS {
             self.kept.push(w);
         } else {
             self.dropped += 1;
         }
     }
-    fn finish(mut self) -> Vec<String> {
+    fn finish(mut self) -> Vec<Warning> {
         if self.dropped > 0 {
-            self.kept
-                .push(format!("... and {} more warnings like these", self.dropped));
+            self.kept.push(Warning::new(
+                FindingKind::MoreWarnings,
+                0,
+                format!("... and {} more warnings like these", self.dropped),
+            ));
         }
         self.kept
     }
@@ -501,7 +528,8 @@ fn parse_annotation_with(
         Cow::Owned(text) => parse_decoded(&text, parse_text)?.into_owned(),
     };
     if let Some(n) = note {
-        out.warnings.insert(0, n);
+        out.warnings
+            .insert(0, Warning::new(FindingKind::EncodingDeclaration, 1, n));
     }
     Ok(out)
 }
@@ -701,12 +729,21 @@ impl<'t> Builder<'t> {
                     // Not an object of the annotation (those are children of <annotation>),
                     // and read by nobody: said, so that it does not vanish without a word.
                     let (line, column) = self.loc.at(start);
-                    self.warnings.push(format!(
-                        "line {line}, column {column}: an <object> inside object {}: it is not \
-                         read (objects are children of <annotation>); move it out of the \
-                         enclosing <object> if it is meant as an object",
-                        out.objects.len().saturating_sub(1)
-                    ));
+                    let object = out.objects.len().saturating_sub(1);
+                    self.warnings.push(Warning {
+                        column,
+                        object: Some(object),
+                        ..Warning::new(
+                            FindingKind::NestedObject,
+                            line,
+                            format!(
+                                "line {line}, column {column}: an <object> inside object \
+                                 {object}: it is not read (objects are children of \
+                                 <annotation>); move it out of the enclosing <object> if it is \
+                                 meant as an object"
+                            ),
+                        )
+                    });
                     Ctx::Ignored
                 }
                 Tag::Name => Ctx::Field(Field::Name),
@@ -715,10 +752,17 @@ impl<'t> Builder<'t> {
                 Tag::BndBox => match out.objects.last_mut() {
                     Some(obj) if obj.has_bndbox => {
                         let (line, _) = self.loc.at(start);
-                        self.warnings.push(format!(
-                            "line {line}: object {}: a second <bndbox>; the first is used",
-                            out.objects.len() - 1
-                        ));
+                        self.warnings.push(Warning {
+                            object: Some(out.objects.len() - 1),
+                            ..Warning::new(
+                                FindingKind::DuplicateField,
+                                line,
+                                format!(
+                                    "line {line}: object {}: a second <bndbox>; the first is used",
+                                    out.objects.len() - 1
+                                ),
+                            )
+                        });
                         Ctx::Ignored
                     }
                     Some(obj) => {
@@ -769,14 +813,21 @@ impl<'t> Builder<'t> {
             Some(slot @ None) => *slot = Some(value),
             Some(Some(first)) => {
                 let (line, _) = self.loc.at(open.pos);
-                let whose = match field {
-                    Field::Filename | Field::Width | Field::Height => String::new(),
-                    _ => format!("object {object}: "),
+                let (whose, index) = match field {
+                    Field::Filename | Field::Width | Field::Height => (String::new(), None),
+                    _ => (format!("object {object}: "), Some(object)),
                 };
-                self.warnings.push(format!(
-                    "line {line}: {whose}a second <{}>; the first ({first:?}) is used",
-                    field.tag()
-                ));
+                self.warnings.push(Warning {
+                    object: index,
+                    ..Warning::new(
+                        FindingKind::DuplicateField,
+                        line,
+                        format!(
+                            "line {line}: {whose}a second <{}>; the first ({first:?}) is used",
+                            field.tag()
+                        ),
+                    )
+                });
             }
             None => {}
         }
@@ -881,10 +932,18 @@ fn parse_text_quick_xml(text: &str) -> Result<RawAnnotation<'_>, XmlError> {
                         Some(c) => b.field.push_str(c.encode_utf8(&mut [0; 4])),
                         None => {
                             let (line, column) = b.loc.at(start);
-                            b.warnings.push(format!(
-                                "line {line}, column {column}: entity reference &{raw}; is kept as \
-                                 written (entities are never expanded): replace it with its text"
-                            ));
+                            b.warnings.push(Warning {
+                                column,
+                                ..Warning::new(
+                                    FindingKind::EntityKept,
+                                    line,
+                                    format!(
+                                        "line {line}, column {column}: entity reference &{raw}; is \
+                                         kept as written (entities are never expanded): replace it \
+                                         with its text"
+                                    ),
+                                )
+                            });
                             b.field.push_str(&format!("&{raw};"));
                         }
                     }
@@ -893,9 +952,13 @@ fn parse_text_quick_xml(text: &str) -> Result<RawAnnotation<'_>, XmlError> {
             Event::DocType(d) => {
                 if d.as_ref().contains("<!ENTITY") {
                     let (line, _) = b.loc.at(start);
-                    b.warnings.push(format!(
-                        "line {line}: the DOCTYPE declares entities; they are never expanded \
-                         (references to them are kept as written)"
+                    b.warnings.push(Warning::new(
+                        FindingKind::EntityKept,
+                        line,
+                        format!(
+                            "line {line}: the DOCTYPE declares entities; they are never expanded \
+                             (references to them are kept as written)"
+                        ),
                     ));
                 }
             }

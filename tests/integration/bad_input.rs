@@ -1250,7 +1250,7 @@ fn image_checks() {
     assert!(found("ok.xml").is_empty());
     let f = found("missing.xml");
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].kind(), "missing_image");
+    assert_eq!(f[0].kind().name(), "missing_image");
     assert_contains(
         &f[0].to_string(),
         &[
@@ -1260,14 +1260,14 @@ fn image_checks() {
         ],
     );
     let f = found("garbage.xml");
-    assert_eq!(f[0].kind(), "unreadable_image");
+    assert_eq!(f[0].kind().name(), "unreadable_image");
     assert_contains(
         &f[0].to_string(),
         &["garbage.jpg cannot be read: not a known image format"],
     );
     let f = found("png_as_jpg.xml");
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].kind(), "format_mismatch");
+    assert_eq!(f[0].kind().name(), "format_mismatch");
     assert_contains(
         &f[0].to_string(),
         &[
@@ -1277,7 +1277,7 @@ fn image_checks() {
     );
     let f = found("swapped.xml");
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0].kind(), "size_swapped");
+    assert_eq!(f[0].kind().name(), "size_swapped");
     assert_contains(
         &f[0].to_string(),
         &[
@@ -1287,7 +1287,7 @@ fn image_checks() {
         ],
     );
     let f = found("other.xml");
-    assert_eq!(f[0].kind(), "size_mismatch");
+    assert_eq!(f[0].kind().name(), "size_mismatch");
     assert_contains(
         &f[0].to_string(),
         &["<size> 640x480 disagrees with image ", "which is 500x375"],

@@ -379,7 +379,15 @@ fn rejected_files_are_left_out_and_listed_or_fatal_with_strict() {
     let m = manifest(&out);
     assert_eq!(m["counts"]["files_listed"], 2);
     assert_eq!(m["counts"]["files_rejected"], 1);
-    let rejected = m["dataset"]["files_rejected"].as_array().unwrap();
+    assert_eq!(m["dataset"]["files_rejected"], 1);
+    let groups = m["dataset"]["findings"].as_array().unwrap();
+    let rejected: Vec<&Value> = groups
+        .iter()
+        .filter(|g| g["category"] == "file_rejected")
+        .collect();
+    assert_eq!(rejected.len(), 1, "one kind of rejection: {groups:?}");
+    assert_eq!(rejected[0]["kind"], "malformed_xml");
+    let rejected = rejected[0]["items"].as_array().unwrap();
     assert_eq!(rejected.len(), 1);
     assert!(rejected[0]["path"].as_str().unwrap().ends_with("b.xml"));
 }

@@ -614,10 +614,14 @@ fn a_nested_object_is_warned_about() {
                <object><name>dog</name>\n<object><name>cat</name></object></object></annotation>";
     let raw = parse_annotation(xml.as_bytes()).unwrap();
     assert_eq!(raw.objects.len(), 1);
-    let w = raw.warnings.join("\n");
+    assert_eq!(raw.warnings.len(), 1);
+    let w = &raw.warnings[0];
+    assert_eq!(w.kind, ssd_assign::findings::FindingKind::NestedObject);
+    assert_eq!((w.line, w.column, w.object), (3, 1, Some(0)));
     assert!(
         w.contains("line 3, column 1: an <object> inside object 0: it is not read"),
-        "{w}"
+        "{}",
+        w.as_str()
     );
 }
 

@@ -7,6 +7,7 @@ mod encode;
 mod engine;
 mod fast_path;
 mod golden;
+mod grouped;
 mod inputs;
 mod layouts;
 mod priors;
