@@ -154,14 +154,8 @@ impl NpyStreamWriter {
         })
     }
 
-    /// Bytes of one row.
-    pub fn row_bytes(&self) -> usize {
-        self.row_bytes
-    }
-
-    /// Appends one row of raw little-endian element bytes (exactly [`row_bytes`] of them).
-    ///
-    /// [`row_bytes`]: Self::row_bytes
+    /// Appends one row of raw little-endian element bytes (exactly the row shape's product
+    /// times the element size).
     pub fn write_row(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.len() != self.row_bytes {
             return Err(io::Error::new(
@@ -198,11 +192,6 @@ impl NpyStreamWriter {
             self.flushed = self.written;
         }
         Ok(())
-    }
-
-    /// Rows written so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// Writes the final header (with the row count), flushes and syncs. Returns the row count.
