@@ -310,7 +310,7 @@ pub fn encode(
     let mut files: Vec<String> = Vec::new();
     let mut sink: Box<dyn TargetSink + Send> = match args.format {
         TargetFormat::Npy => {
-            std::fs::write(out.staged(PRIORS_NPY), &priors_npy)
+            crate::sink::targets::write_priors_npy(&out.staged(PRIORS_NPY), &engine.priors)
                 .with_context(|| format!("writing {PRIORS_NPY}"))?;
             Box::new(NpyTargets::create(
                 &out.staged(""),

@@ -133,7 +133,15 @@ impl TargetSink for NpzTargets {
     }
 }
 
-/// The bytes of `priors.npy`: (P, 4) float32 cx, cy, w, h.
+/// Writes `priors.npy` ([`priors_npy_bytes`]) at `path`, synced like every other output.
+pub fn write_priors_npy(path: &Path, priors: &crate::priors::PriorSet) -> io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    io::Write::write_all(&mut file, &priors_npy_bytes(priors))?;
+    file.sync_all()
+}
+
+/// The bytes of `priors.npy`: (P, 4) float32 cx, cy, w, h. The one priors NPY writer, used by
+/// `encode` (npy and npz) and by `ssd-assign priors --format npy`.
 pub fn priors_npy_bytes(priors: &crate::priors::PriorSet) -> Vec<u8> {
     let mut b = crate::npy::header(Dtype::F32, &[priors.len(), 4]);
     for c in priors.cxcy() {
