@@ -15,6 +15,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::npy::{header_dict, padded_header, Dtype};
+use crate::pipeline::beside::Beside;
 
 /// Total header length (magic to newline, a multiple of 64) that fits `shape` with any first
 /// dimension.
@@ -52,40 +53,16 @@ fn start_writeback(file: &File, offset: u64, len: u64) {
 /// Bytes gathered before one `write` (and one hand-over to the hasher).
 const BLOCK: usize = 256 << 10;
 
-/// SHA-256 computed on a thread of its own, fed the blocks as they are written: the thread
-/// that writes the rows does not wait for the hash. (In `encode` that thread also serialises
-/// every row, and on 2 cores it was the bottleneck: the hash was a quarter of the CPU.)
-/// At most 4 blocks wait for the hasher (1 MiB).
-struct BackgroundSha256 {
-    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
-    handle: std::thread::JoinHandle<Sha256>,
-}
+/// SHA-256 computed beside the writer ([`Beside`]), fed the blocks as they are written: the
+/// thread that writes the rows does not wait for the hash. (In `encode` that thread also
+/// serialises every row, and on 2 cores it was the bottleneck: the hash was a quarter of the
+/// CPU.) At most 4 blocks wait for the hasher (1 MiB).
+type BackgroundSha256 = Beside<Vec<u8>, Sha256>;
 
-impl BackgroundSha256 {
-    fn start() -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-        let handle = std::thread::spawn(move || {
-            let mut h = Sha256::new();
-            for block in rx {
-                h.update(&block);
-            }
-            h
-        });
-        BackgroundSha256 { tx, handle }
-    }
-
-    fn update(&self, block: Vec<u8>) {
-        // A send fails only if the hasher is gone (it panicked); `finish` reports that.
-        let _ = self.tx.send(block);
-    }
-
-    fn finish(self) -> io::Result<String> {
-        drop(self.tx);
-        self.handle
-            .join()
-            .map(|h| super::hex(&h.finalize()))
-            .map_err(|_| io::Error::other("the SHA-256 thread failed"))
-    }
+fn start_sha256() -> BackgroundSha256 {
+    Beside::start(4, Sha256::new(), |h: &mut Sha256, block: Vec<u8>| {
+        h.update(&block)
+    })
 }
 
 /// Writes a C-order array of shape `(rows, row_shape...)` one row at a time.
@@ -150,7 +127,7 @@ impl NpyStreamWriter {
             rows: 0,
             written: 0,
             flushed: 0,
-            expected: expected_rows.map(|n| (n, BackgroundSha256::start())),
+            expected: expected_rows.map(|n| (n, start_sha256())),
         })
     }
 
@@ -180,10 +157,10 @@ impl NpyStreamWriter {
     fn write_block(&mut self) -> io::Result<()> {
         self.file.write_all(&self.block)?;
         self.written += self.block.len() as u64;
-        match &self.expected {
+        match &mut self.expected {
             Some((_, hasher)) => {
                 let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
-                hasher.update(full);
+                hasher.push(full);
             }
             None => self.block.clear(),
         }
@@ -208,7 +185,10 @@ impl NpyStreamWriter {
         let checksum = match self.expected.take() {
             Some((n, hasher)) if n == self.rows => {
                 let size = self.header_len as u64 + self.rows * self.row_bytes as u64;
-                Some((hasher.finish()?, size))
+                let sha = hasher
+                    .finish()
+                    .map_err(|_| io::Error::other("the SHA-256 thread failed"))?;
+                Some((super::hex(&sha.finalize()), size))
             }
             _ => {
                 let mut shape = vec![self.rows];
