@@ -628,7 +628,7 @@ fn arb_gt() -> impl Strategy<Value = Corners> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Every preset's grid index, and the matcher's sparse bookkeeping, give exactly the dense
     /// reference's labels and best priors, at several thresholds.
@@ -638,15 +638,15 @@ proptest! {
         preset in 0usize..3,
         threshold in prop::sample::select(vec![0.3f32, 0.5, 0.7]),
     ) {
-        let priors = PriorSet::preset(PRESETS[preset]).unwrap();
+        let priors = &PriorSet::preset(PRESETS[preset]).unwrap();
         let gts: Vec<GtBox> = boxes
             .iter()
             .enumerate()
             .map(|(j, b)| GtBox { corners: *b, label: 1 + j as u32 })
             .collect();
         let params = MatchParams { threshold, ..MatchParams::default() };
-        let m = Matcher::new().match_image(&priors, &gts, &params);
-        let (want, best) = dense_reference(&priors, &gts, threshold);
+        let m = Matcher::new().match_image(priors, &gts, &params);
+        let (want, best) = dense_reference(priors, &gts, threshold);
         let mut got = vec![0u32; priors.len()];
         m.fill_labels(&mut got);
         prop_assert_eq!(got, want);
