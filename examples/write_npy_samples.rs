@@ -24,6 +24,9 @@ fn element(dtype: Dtype, i: u64, out: &mut Vec<u8>) {
     }
 }
 
+/// Name, dtype, row shape, rows written, rows stated up front.
+type Sample = (&'static str, Dtype, &'static [u64], u64, Option<u64>);
+
 fn main() -> std::io::Result<()> {
     let dir = PathBuf::from(
         std::env::args()
@@ -31,8 +34,7 @@ fn main() -> std::io::Result<()> {
             .expect("usage: write_npy_samples OUT_DIR"),
     );
     std::fs::create_dir_all(&dir)?;
-    // (name, dtype, row shape, rows written, rows stated up front)
-    let samples: [(&str, Dtype, &[u64], u64, Option<u64>); 10] = [
+    let samples: [Sample; 10] = [
         ("u8_1d", Dtype::U8, &[], 1000, Some(1000)),
         ("i16_small", Dtype::I16, &[3], 5, None),
         (

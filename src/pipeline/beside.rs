@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 type Fold<T, A> = Box<dyn FnMut(&mut A, T) + Send>;
+/// The accumulator and its fold, until the thread (or, if none starts, the caller) takes them.
+type Pending<T, A> = Arc<Mutex<Option<(A, Fold<T, A>)>>>;
 
 /// An accumulator of type `A` fed items of type `T`, on another thread when one is available.
 pub struct Beside<T, A> {
@@ -41,8 +43,7 @@ impl<T: Send + 'static, A: Send + 'static> Beside<T, A> {
     /// on a new thread; at most `queue` items wait for it (then `push` waits).
     pub fn start(queue: usize, acc: A, fold: impl FnMut(&mut A, T) + Send + 'static) -> Self {
         let (tx, rx) = sync_channel::<T>(queue);
-        let state: Arc<Mutex<Option<(A, Fold<T, A>)>>> =
-            Arc::new(Mutex::new(Some((acc, Box::new(fold)))));
+        let state: Pending<T, A> = Arc::new(Mutex::new(Some((acc, Box::new(fold)))));
         let for_thread = Arc::clone(&state);
         let spawned = std::thread::Builder::new()
             .name("ssd-assign-beside".into())
