@@ -25,31 +25,6 @@ pub fn reserved_header_len(dtype: Dtype, row_shape: &[u64]) -> usize {
     (10 + header_dict(dtype, &widest).len() + 1).div_ceil(64) * 64
 }
 
-/// Rows are handed to the kernel for write-back every this many bytes, so that the final
-/// `fsync` (needed before the rename that publishes the file) finds little left to write.
-const WRITEBACK_EVERY: u64 = 16 << 20;
-
-/// Starts writing `len` bytes at `offset` back to disk without waiting (Linux's
-/// `sync_file_range(SYNC_FILE_RANGE_WRITE)`); a no-op elsewhere, and errors are ignored: the
-/// final `fsync` reports them.
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: a plain system call on a descriptor this writer owns; no memory is shared.
-        unsafe {
-            libc::sync_file_range(
-                file.as_raw_fd(),
-                offset as libc::off64_t,
-                len as libc::off64_t,
-                libc::SYNC_FILE_RANGE_WRITE,
-            );
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (file, offset, len);
-}
-
 /// Bytes gathered before one `write` (and one hand-over to the hasher).
 const BLOCK: usize = 256 << 10;
 
@@ -75,10 +50,6 @@ pub struct NpyStreamWriter {
     row_bytes: usize,
     header_len: usize,
     rows: u64,
-    /// Bytes written to the file so far.
-    written: u64,
-    /// Bytes handed to the kernel for write-back so far (see [`start_writeback`]).
-    flushed: u64,
     /// The row count written in the header up front, and the SHA-256 of everything written so
     /// far: when the final count equals it, the header needs no rewrite and the checksum comes
     /// for free (no second read of the file).
@@ -125,8 +96,6 @@ impl NpyStreamWriter {
             row_bytes,
             header_len,
             rows: 0,
-            written: 0,
-            flushed: 0,
             expected: expected_rows.map(|n| (n, start_sha256())),
         })
     }
@@ -152,21 +121,17 @@ impl NpyStreamWriter {
         Ok(())
     }
 
-    /// Writes the gathered bytes, hands them to the hasher, and starts their write-back every
-    /// [`WRITEBACK_EVERY`] bytes.
+    /// Writes the gathered bytes and hands them to the hasher. (No early write-back is asked
+    /// for: `sync_file_range` every 16 MiB was measured and gained nothing, see
+    /// docs/performance.md; the final `fsync` writes everything.)
     fn write_block(&mut self) -> io::Result<()> {
         self.file.write_all(&self.block)?;
-        self.written += self.block.len() as u64;
         match &mut self.expected {
             Some((_, hasher)) => {
                 let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
                 hasher.push(full);
             }
             None => self.block.clear(),
-        }
-        if self.written - self.flushed >= WRITEBACK_EVERY {
-            start_writeback(&self.file, self.flushed, self.written - self.flushed);
-            self.flushed = self.written;
         }
         Ok(())
     }
