@@ -428,3 +428,210 @@ pub fn hungarian(n: usize, m: usize, cost: &[f64]) -> Vec<usize> {
     }
     ans
 }
+
+#[cfg(test)]
+mod tests {
+    //! Hand-computed cases on tiny prior sets whose corners are exact binary fractions, so
+    //! every IoU below can be checked on paper.
+
+    use super::*;
+    use crate::geometry::{iou, CenterSize};
+
+    /// A prior set from corner boxes (converted to centre form; the corners come back exact).
+    fn priors(boxes: &[[f32; 4]]) -> PriorSet {
+        let cxcy: Vec<CenterSize> = boxes
+            .iter()
+            .map(|&[x1, y1, x2, y2]| Corners::new(x1, y1, x2, y2).to_center())
+            .collect();
+        let set = PriorSet::from_cxcy("test", cxcy, &[]);
+        for (c, b) in set.corners().iter().zip(boxes) {
+            assert_eq!(c.to_array(), *b, "prior corners must be exact");
+        }
+        set
+    }
+
+    fn gt([x1, y1, x2, y2]: [f32; 4], label: u32) -> GtBox {
+        GtBox {
+            corners: Corners::new(x1, y1, x2, y2),
+            label,
+        }
+    }
+
+    fn run(set: &PriorSet, gts: &[GtBox], collision: CollisionPolicy) -> ImageMatch {
+        let params = MatchParams {
+            collision,
+            ..MatchParams::default()
+        };
+        Matcher::new().match_image(set, gts, &params)
+    }
+
+    fn pairs(m: &ImageMatch) -> Vec<(u32, u32, u32)> {
+        m.positives
+            .iter()
+            .map(|p| (p.prior, p.gt, p.label))
+            .collect()
+    }
+
+    /// GT 0x0-w x h with w*h just below 1/8 (exactly, in f64) inside the prior 0.5 x 0.5: the
+    /// true IoU 2wh is below 0.5, but the f32 computation rounds it to exactly 0.5, and the
+    /// threshold is compared in f32 with `>=`, as the reference does: positive. One ulp less
+    /// height and the f32 IoU falls below 0.5: background.
+    #[test]
+    fn threshold_is_compared_in_f32_and_inclusive() {
+        // Prior 0 (0.5 x 0.25) is the GT's best (IoU ~0.91), prior 1 (0.5 x 0.5) the one tested.
+        let set = priors(&[[0.0, 0.0, 0.5, 0.25], [0.0, 0.0, 0.5, 0.5]]);
+        let w = f32::from_bits(1056145581); // 0.4755911
+        let h = f32::from_bits(1049006531); // 0.26283082
+        assert!((w as f64 * h as f64) / 0.25 < 0.5, "exact IoU below 0.5");
+        let g = gt([0.0, 0.0, w, h], 7);
+        assert_eq!(iou(&g.corners, &set.corners()[1]), 0.5);
+        let m = run(&set, &[g], CollisionPolicy::Reference);
+        assert_eq!(m.gts[0].best_prior, 0);
+        assert_eq!(pairs(&m), [(0, 0, 7), (1, 0, 7)]);
+        assert_eq!(m.gts[0].positives, 2);
+
+        let lower = gt([0.0, 0.0, w, f32::from_bits(h.to_bits() - 1)], 7);
+        assert!(iou(&lower.corners, &set.corners()[1]) < 0.5);
+        let m = run(&set, &[lower], CollisionPolicy::Reference);
+        assert_eq!(pairs(&m), [(0, 0, 7)]);
+        // Matched by its best prior alone: IoU ~0.91, not forced-only.
+        assert!(!m.gts[0].forced_only);
+    }
+
+    /// Prior 1 overlaps GT a = [0, 0.625] and GT b = [0.375, 1] (x; y 0-0.5) equally:
+    /// intersection 0.375 x 0.5 = 0.1875, union 0.3125 + 0.25 - 0.1875 = 0.375, IoU 0.5 for
+    /// both. It goes to the lower GT index, whichever box that is.
+    #[test]
+    fn a_prior_tied_between_gts_goes_to_the_lowest_gt_index() {
+        let a = [0.0, 0.0, 0.625, 0.5];
+        let b = [0.375, 0.0, 1.0, 0.5];
+        let set = priors(&[a, [0.25, 0.0, 0.75, 0.5], b]);
+        assert_eq!(iou(&gt(a, 1).corners, &set.corners()[1]), 0.5);
+        assert_eq!(iou(&gt(b, 2).corners, &set.corners()[1]), 0.5);
+        let m = run(&set, &[gt(a, 1), gt(b, 2)], CollisionPolicy::Reference);
+        assert_eq!(pairs(&m), [(0, 0, 1), (1, 0, 1), (2, 1, 2)]);
+        assert_eq!((m.gts[0].positives, m.gts[1].positives), (2, 1));
+        let m = run(&set, &[gt(b, 2), gt(a, 1)], CollisionPolicy::Reference);
+        assert_eq!(pairs(&m), [(0, 1, 1), (1, 0, 2), (2, 0, 2)]);
+    }
+
+    /// Priors 1 and 2 are the same box, equal to the GT (IoU 1 each): its best prior is the
+    /// lower index, 1, which becomes its forced prior; both are positive.
+    #[test]
+    fn a_gt_tied_between_priors_takes_the_lowest_prior_index() {
+        let set = priors(&[
+            [0.75, 0.75, 1.0, 1.0],
+            [0.0, 0.0, 0.5, 0.5],
+            [0.0, 0.0, 0.5, 0.5],
+        ]);
+        let m = run(
+            &set,
+            &[gt([0.0, 0.0, 0.5, 0.5], 3)],
+            CollisionPolicy::Reference,
+        );
+        let g = m.gts[0];
+        assert_eq!(
+            (g.best_prior, g.best_iou, g.forced_prior),
+            (1, 1.0, Some(1))
+        );
+        assert_eq!(pairs(&m), [(1, 0, 3), (2, 0, 3)]);
+    }
+
+    /// GT 0 (0.25 x 0.25, IoU 0.0625 / 0.25 = 0.25 with prior 0) and GT 1 (prior 0's own box,
+    /// IoU 1) both have prior 0 as their best. The forced matches are written in GT order, so
+    /// the later GT keeps it: in the order [small, big] the big one wins and the small one has
+    /// no positive; in the order [big, small] the small one wins (forced, overlap 1.0, though
+    /// its IoU is 0.25) and the big one has none.
+    #[test]
+    fn in_a_collision_the_later_gt_keeps_the_prior() {
+        let set = priors(&[[0.0, 0.0, 0.5, 0.5], [0.5, 0.5, 1.0, 1.0]]);
+        let small = gt([0.0, 0.0, 0.25, 0.25], 4);
+        let big = gt([0.0, 0.0, 0.5, 0.5], 5);
+        let m = run(&set, &[small, big], CollisionPolicy::Reference);
+        assert_eq!((m.gts[0].best_prior, m.gts[0].best_iou), (0, 0.25));
+        assert_eq!(pairs(&m), [(0, 1, 5)]);
+        let (s, b) = (m.gts[0], m.gts[1]);
+        assert!(s.lost_collision && s.forced_prior.is_none() && s.positives == 0);
+        assert!(!b.lost_collision && b.forced_prior == Some(0) && b.forced_iou == 1.0);
+
+        let m = run(&set, &[big, small], CollisionPolicy::Reference);
+        assert_eq!(pairs(&m), [(0, 1, 4)]);
+        let (b, s) = (m.gts[0], m.gts[1]);
+        assert!(b.lost_collision && b.positives == 0);
+        assert_eq!(
+            (s.forced_prior, s.forced_iou, s.positives),
+            (Some(0), 0.25, 1)
+        );
+        assert!(
+            s.forced_only,
+            "its only positive is forced, below the threshold"
+        );
+    }
+
+    /// A GT that intersects no prior has best IoU 0 at prior 0 (argmax over zeros) and is
+    /// forced onto it: one positive, forced-only.
+    #[test]
+    fn a_gt_intersecting_nothing_falls_back_to_prior_0() {
+        let set = priors(&[[0.0, 0.0, 0.5, 0.5], [0.0, 0.5, 0.5, 1.0]]);
+        let far = gt([0.75, 0.75, 1.0, 1.0], 9);
+        let m = run(&set, &[far], CollisionPolicy::Reference);
+        let g = m.gts[0];
+        assert_eq!((g.best_prior, g.best_iou), (0, 0.0));
+        assert_eq!(
+            (g.forced_prior, g.forced_iou, g.positives),
+            (Some(0), 0.0, 1)
+        );
+        assert!(g.forced_only && !g.lost_collision);
+        assert_eq!(pairs(&m), [(0, 0, 9)]);
+        // Beside a GT that owns prior 1, nothing changes for it.
+        let m = run(
+            &set,
+            &[far, gt([0.0, 0.5, 0.5, 1.0], 2)],
+            CollisionPolicy::Reference,
+        );
+        assert_eq!(pairs(&m), [(0, 0, 9), (1, 1, 2)]);
+    }
+
+    /// GT 0 = [0, 0.375] x [0, 0.5] and GT 1 = prior 0's box both have prior 0 (0.5 x 0.5) as
+    /// their best (IoUs 0.1875 / 0.25 = 0.75 and 1). Prior 1 = [0, 0.125] x [0, 0.5] has IoU
+    /// 0.0625 / 0.1875 = 1/3 with GT 0 and 0.0625 / 0.25 = 0.25 with GT 1. Reference: GT 1
+    /// keeps prior 0, GT 0 loses it and, 1/3 being below the threshold, has no positive.
+    /// Optimal: {GT 0 -> 1, GT 1 -> 0} totals 1/3 + 1 = 1.33 > {GT 0 -> 0, GT 1 -> 1}
+    /// 0.75 + 0.25 = 1.0, so GT 0 is forced onto prior 1 and keeps one positive.
+    #[test]
+    fn optimal_policy_resolves_a_two_gt_collision_by_total_iou() {
+        let set = priors(&[[0.0, 0.0, 0.5, 0.5], [0.0, 0.0, 0.125, 0.5]]);
+        let gts = [gt([0.0, 0.0, 0.375, 0.5], 1), gt([0.0, 0.0, 0.5, 0.5], 2)];
+        let reference = run(&set, &gts, CollisionPolicy::Reference);
+        assert_eq!(
+            (reference.gts[0].best_prior, reference.gts[1].best_prior),
+            (0, 0)
+        );
+        assert_eq!(reference.gts[0].best_iou, 0.75);
+        assert_eq!(pairs(&reference), [(0, 1, 2)]);
+        assert!(reference.gts[0].lost_collision && reference.gts[0].positives == 0);
+
+        let optimal = run(&set, &gts, CollisionPolicy::Optimal);
+        assert_eq!(pairs(&optimal), [(0, 1, 2), (1, 0, 1)]);
+        let (g0, g1) = (optimal.gts[0], optimal.gts[1]);
+        assert_eq!((g0.forced_prior, g0.forced_iou), (Some(1), 1.0f32 / 3.0));
+        assert!(!g0.lost_collision && g0.forced_only && g0.positives == 1);
+        assert_eq!((g1.forced_prior, g1.forced_iou), (Some(0), 1.0));
+        // The best priors are still reported as the reference's.
+        assert_eq!((g0.best_prior, g0.best_iou), (0, 0.75));
+    }
+
+    /// The Hungarian method on the 3 x 3 matrix `c[r][k] = (r + 1)(k + 1)`: of the six
+    /// permutations (14, 13, 13, 11, 11, 10) only the anti-diagonal reaches the minimum,
+    /// 3 + 4 + 3 = 10; the greedy row-by-row choice (the diagonal) costs 14.
+    #[test]
+    fn hungarian_finds_the_minimum_cost_assignment() {
+        #[rustfmt::skip]
+        let cost = [
+            1.0, 2.0, 3.0,
+            2.0, 4.0, 6.0,
+            3.0, 6.0, 9.0,
+        ];
+        assert_eq!(hungarian(3, 3, &cost), [2, 1, 0]);
+    }
+}

@@ -2,7 +2,7 @@
 //! integers and floats, which is all this tool reads and writes. numpy and PyTorch load the
 //! files directly (`np.load`).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 /// Element types written and read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,15 +88,6 @@ pub fn header(dtype: Dtype, shape: &[usize]) -> Vec<u8> {
     let shape: Vec<u64> = shape.iter().map(|&d| d as u64).collect();
     let total = (10 + header_dict(dtype, &shape).len() + 1).div_ceil(64) * 64;
     padded_header(dtype, &shape, total).expect("sized to fit")
-}
-
-/// Writes a whole f32 array.
-pub fn write_f32(w: &mut impl Write, shape: &[usize], data: &[f32]) -> io::Result<()> {
-    w.write_all(&header(Dtype::F32, shape))?;
-    for v in data {
-        w.write_all(&v.to_le_bytes())?;
-    }
-    Ok(())
 }
 
 /// An array read from an NPY file, converted to f64 or i64 values.

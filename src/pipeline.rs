@@ -5,6 +5,8 @@
 //! whatever the thread count, and memory is bounded by a window of batches, not the dataset
 //! size (see [`Engine::run`]).
 
+pub mod beside;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 

@@ -298,17 +298,16 @@ pub fn encode(
     let priors_npy = priors_npy_bytes(&engine.priors);
     let mut files: Vec<String> = Vec::new();
     let mut sink: Box<dyn TargetSink + Send> = match args.format {
-        TargetFormat::Npy => {
-            std::fs::write(out.staged(PRIORS_NPY), &priors_npy)
-                .with_context(|| format!("writing {PRIORS_NPY}"))?;
-            Box::new(NpyTargets::create(
+        TargetFormat::Npy => Box::new(
+            NpyTargets::create(
                 &out.staged(""),
                 "",
                 np,
                 args.label_dtype,
                 Some(setup.listing.entries.len() as u64),
-            )?)
-        }
+            )?
+            .with_priors_npy(priors_npy.clone()),
+        ),
         TargetFormat::Npz => Box::new(NpzTargets::create(
             &out.staged(""),
             np,
@@ -404,8 +403,7 @@ pub fn encode(
         files.push(name);
     }
     match args.format {
-        TargetFormat::Npy => files.push(PRIORS_NPY.into()),
-        TargetFormat::Npz => {}
+        TargetFormat::Npy | TargetFormat::Npz => {}
         TargetFormat::Csv => files.push(PRIORS_CSV.into()),
     }
     let ids_file = ids.into_inner().map_err(|e| e.into_error())?;

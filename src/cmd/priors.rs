@@ -14,7 +14,8 @@ use crate::sink::atomic::AtomicFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PriorsFormat {
-    /// `index,cx,cy,w,h`, one prior a line (shortest round-trip f32 text).
+    /// `prior,cx,cy,w,h`, one prior a line (shortest round-trip f32 text), as `encode` writes
+    /// priors.csv.
     Csv,
     /// `{"name", "count", "config", "priors": [[cx, cy, w, h], ...]}`.
     Json,
@@ -86,12 +87,7 @@ pub fn run(args: &PriorsCmdArgs) -> anyhow::Result<ExitStatus> {
 pub fn render(set: &PriorSet, format: PriorsFormat) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::new();
     match format {
-        PriorsFormat::Csv => {
-            writeln!(buf, "index,cx,cy,w,h")?;
-            for (p, c) in set.cxcy().iter().enumerate() {
-                writeln!(buf, "{p},{},{},{},{}", c.cx, c.cy, c.w, c.h)?;
-            }
-        }
+        PriorsFormat::Csv => buf = crate::sink::csv::write_priors_csv_to(buf, set)?,
         PriorsFormat::Json => {
             let priors: Vec<[f32; 4]> = set.cxcy().iter().map(|c| c.to_array()).collect();
             let doc = serde_json::json!({
@@ -103,10 +99,7 @@ pub fn render(set: &PriorSet, format: PriorsFormat) -> anyhow::Result<Vec<u8>> {
             serde_json::to_writer(&mut buf, &doc)?;
             buf.push(b'\n');
         }
-        PriorsFormat::Npy => {
-            let flat: Vec<f32> = set.cxcy().iter().flat_map(|c| c.to_array()).collect();
-            crate::npy::write_f32(&mut buf, &[set.len(), 4], &flat)?;
-        }
+        PriorsFormat::Npy => buf = crate::sink::targets::priors_npy_bytes(set),
         PriorsFormat::Toml => {
             let config = set.config().ok_or_else(|| {
                 UsageError(format!(

@@ -106,17 +106,6 @@ impl PriorSet {
         set
     }
 
-    /// Generates `maps` (see [`PriorSet::from_config`]); `clamp` clamps `w`, `h` to `[0, 1]`.
-    pub fn from_feature_maps(name: &str, maps: &[FeatureMap], clamp: bool) -> PriorSet {
-        PriorSet::from_config(&PriorConfig {
-            name: name.to_string(),
-            clip: clamp,
-            image_size: None,
-            scale_after_last: None,
-            feature_maps: maps.to_vec(),
-        })
-    }
-
     /// Builds a set from centre-form priors. `layouts` describes consecutive grid blocks (their
     /// sizes must add up to `cxcy.len()`, else the whole set is one dense block); a block whose
     /// extents are not monotonic along its grid is kept dense.

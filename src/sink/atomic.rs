@@ -354,11 +354,6 @@ impl OutputDir {
         &self.removed_dead
     }
 
-    /// The final folder.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Where to write output `name` until commit.
     pub fn staged(&self, name: &str) -> PathBuf {
         self.staging.join(name)

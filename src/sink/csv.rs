@@ -5,7 +5,7 @@
 //! that parses into float32 recovers the exact values of the NPY output.
 
 use std::fs::File;
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::{Finished, ImageTargets, TargetSink};
@@ -72,14 +72,22 @@ impl TargetSink for CsvTargets {
     }
 }
 
-/// Writes `priors.csv`: prior index, cx, cy, w, h.
-pub fn write_priors_csv(path: &Path, priors: &PriorSet) -> io::Result<()> {
-    let mut out = csv::Writer::from_writer(BufWriter::new(File::create(path)?));
-    out.write_record(["prior", "cx", "cy", "w", "h"])
-        .map_err(csv_err)?;
+/// Header of `priors.csv`; `prior` is the column of `targets.csv` that indexes it.
+pub const PRIORS_HEADER: [&str; 5] = ["prior", "cx", "cy", "w", "h"];
+
+/// Writes the priors as CSV (prior index, cx, cy, w, h) to `w`: the one priors CSV writer,
+/// used by `encode --format csv` and by `ssd-assign priors --format csv`. Returns `w`.
+pub fn write_priors_csv_to<W: Write>(w: W, priors: &PriorSet) -> io::Result<W> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(PRIORS_HEADER).map_err(csv_err)?;
     for (p, c) in priors.cxcy().iter().enumerate() {
         out.serialize((p, c.cx, c.cy, c.w, c.h)).map_err(csv_err)?;
     }
-    let file = out.into_inner().map_err(|e| e.into_error())?;
+    out.into_inner().map_err(|e| e.into_error())
+}
+
+/// Writes `priors.csv` at `path` ([`write_priors_csv_to`]), flushed and synced.
+pub fn write_priors_csv(path: &Path, priors: &PriorSet) -> io::Result<()> {
+    let file = write_priors_csv_to(BufWriter::new(File::create(path)?), priors)?;
     file.into_inner().map_err(|e| e.into_error())?.sync_all()
 }

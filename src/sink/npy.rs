@@ -15,6 +15,7 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use crate::npy::{header_dict, padded_header, Dtype};
+use crate::pipeline::beside::Beside;
 
 /// Total header length (magic to newline, a multiple of 64) that fits `shape` with any first
 /// dimension.
@@ -24,68 +25,19 @@ pub fn reserved_header_len(dtype: Dtype, row_shape: &[u64]) -> usize {
     (10 + header_dict(dtype, &widest).len() + 1).div_ceil(64) * 64
 }
 
-/// Rows are handed to the kernel for write-back every this many bytes, so that the final
-/// `fsync` (needed before the rename that publishes the file) finds little left to write.
-const WRITEBACK_EVERY: u64 = 16 << 20;
-
-/// Starts writing `len` bytes at `offset` back to disk without waiting (Linux's
-/// `sync_file_range(SYNC_FILE_RANGE_WRITE)`); a no-op elsewhere, and errors are ignored: the
-/// final `fsync` reports them.
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: a plain system call on a descriptor this writer owns; no memory is shared.
-        unsafe {
-            libc::sync_file_range(
-                file.as_raw_fd(),
-                offset as libc::off64_t,
-                len as libc::off64_t,
-                libc::SYNC_FILE_RANGE_WRITE,
-            );
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (file, offset, len);
-}
-
 /// Bytes gathered before one `write` (and one hand-over to the hasher).
 const BLOCK: usize = 256 << 10;
 
-/// SHA-256 computed on a thread of its own, fed the blocks as they are written: the thread
-/// that writes the rows does not wait for the hash. (In `encode` that thread also serialises
-/// every row, and on 2 cores it was the bottleneck: the hash was a quarter of the CPU.)
-/// At most 4 blocks wait for the hasher (1 MiB).
-struct BackgroundSha256 {
-    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
-    handle: std::thread::JoinHandle<Sha256>,
-}
+/// SHA-256 computed beside the writer ([`Beside`]), fed the blocks as they are written: the
+/// thread that writes the rows does not wait for the hash. (In `encode` that thread also
+/// serialises every row, and on 2 cores it was the bottleneck: the hash was a quarter of the
+/// CPU.) At most 4 blocks wait for the hasher (1 MiB).
+type BackgroundSha256 = Beside<Vec<u8>, Sha256>;
 
-impl BackgroundSha256 {
-    fn start() -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
-        let handle = std::thread::spawn(move || {
-            let mut h = Sha256::new();
-            for block in rx {
-                h.update(&block);
-            }
-            h
-        });
-        BackgroundSha256 { tx, handle }
-    }
-
-    fn update(&self, block: Vec<u8>) {
-        // A send fails only if the hasher is gone (it panicked); `finish` reports that.
-        let _ = self.tx.send(block);
-    }
-
-    fn finish(self) -> io::Result<String> {
-        drop(self.tx);
-        self.handle
-            .join()
-            .map(|h| super::hex(&h.finalize()))
-            .map_err(|_| io::Error::other("the SHA-256 thread failed"))
-    }
+fn start_sha256() -> BackgroundSha256 {
+    Beside::start(4, Sha256::new(), |h: &mut Sha256, block: Vec<u8>| {
+        h.update(&block)
+    })
 }
 
 /// Writes a C-order array of shape `(rows, row_shape...)` one row at a time.
@@ -98,10 +50,6 @@ pub struct NpyStreamWriter {
     row_bytes: usize,
     header_len: usize,
     rows: u64,
-    /// Bytes written to the file so far.
-    written: u64,
-    /// Bytes handed to the kernel for write-back so far (see [`start_writeback`]).
-    flushed: u64,
     /// The row count written in the header up front, and the SHA-256 of everything written so
     /// far: when the final count equals it, the header needs no rewrite and the checksum comes
     /// for free (no second read of the file).
@@ -148,20 +96,12 @@ impl NpyStreamWriter {
             row_bytes,
             header_len,
             rows: 0,
-            written: 0,
-            flushed: 0,
-            expected: expected_rows.map(|n| (n, BackgroundSha256::start())),
+            expected: expected_rows.map(|n| (n, start_sha256())),
         })
     }
 
-    /// Bytes of one row.
-    pub fn row_bytes(&self) -> usize {
-        self.row_bytes
-    }
-
-    /// Appends one row of raw little-endian element bytes (exactly [`row_bytes`] of them).
-    ///
-    /// [`row_bytes`]: Self::row_bytes
+    /// Appends one row of raw little-endian element bytes (exactly the row shape's product
+    /// times the element size).
     pub fn write_row(&mut self, bytes: &[u8]) -> io::Result<()> {
         if bytes.len() != self.row_bytes {
             return Err(io::Error::new(
@@ -181,28 +121,19 @@ impl NpyStreamWriter {
         Ok(())
     }
 
-    /// Writes the gathered bytes, hands them to the hasher, and starts their write-back every
-    /// [`WRITEBACK_EVERY`] bytes.
+    /// Writes the gathered bytes and hands them to the hasher. (No early write-back is asked
+    /// for: `sync_file_range` every 16 MiB was measured and gained nothing, see
+    /// docs/performance.md; the final `fsync` writes everything.)
     fn write_block(&mut self) -> io::Result<()> {
         self.file.write_all(&self.block)?;
-        self.written += self.block.len() as u64;
-        match &self.expected {
+        match &mut self.expected {
             Some((_, hasher)) => {
                 let full = std::mem::replace(&mut self.block, Vec::with_capacity(BLOCK));
-                hasher.update(full);
+                hasher.push(full);
             }
             None => self.block.clear(),
         }
-        if self.written - self.flushed >= WRITEBACK_EVERY {
-            start_writeback(&self.file, self.flushed, self.written - self.flushed);
-            self.flushed = self.written;
-        }
         Ok(())
-    }
-
-    /// Rows written so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// Writes the final header (with the row count), flushes and syncs. Returns the row count.
@@ -219,7 +150,10 @@ impl NpyStreamWriter {
         let checksum = match self.expected.take() {
             Some((n, hasher)) if n == self.rows => {
                 let size = self.header_len as u64 + self.rows * self.row_bytes as u64;
-                Some((hasher.finish()?, size))
+                let sha = hasher
+                    .finish()
+                    .map_err(|_| io::Error::other("the SHA-256 thread failed"))?;
+                Some((super::hex(&sha.finalize()), size))
             }
             _ => {
                 let mut shape = vec![self.rows];

@@ -14,7 +14,8 @@ pub const LOCS_NPY: &str = "locs.npy";
 pub const PRIORS_NPY: &str = "priors.npy";
 pub const TARGETS_NPZ: &str = "targets.npz";
 
-/// `labels.npy` (N, P) and `locs.npy` (N, P, 4) float32, streamed row by row.
+/// `labels.npy` (N, P) and `locs.npy` (N, P, 4) float32, streamed row by row, and with
+/// [`with_priors_npy`](Self::with_priors_npy) `priors.npy` beside them.
 #[derive(Debug)]
 pub struct NpyTargets {
     labels: NpyStreamWriter,
@@ -22,6 +23,9 @@ pub struct NpyTargets {
     dtype: LabelDtype,
     buf: Vec<u8>,
     names: [String; 2],
+    dir: PathBuf,
+    /// The bytes of `priors.npy`, written (and synced) when the arrays are finished.
+    priors_npy: Option<Vec<u8>>,
 }
 
 impl NpyTargets {
@@ -56,7 +60,16 @@ impl NpyTargets {
             dtype,
             buf: Vec::with_capacity(num_priors * 16),
             names,
+            dir: dir.to_path_buf(),
+            priors_npy: None,
         })
+    }
+
+    /// Also writes `priors.npy` ([`priors_npy_bytes`]) at [`TargetSink::finish`], after the
+    /// arrays, synced like them.
+    pub fn with_priors_npy(mut self, bytes: Vec<u8>) -> Self {
+        self.priors_npy = Some(bytes);
+        self
     }
 
     fn finish_arrays(self) -> io::Result<[Finished; 2]> {
@@ -81,8 +94,15 @@ impl TargetSink for NpyTargets {
         self.locs.write_row(&self.buf)
     }
 
-    fn finish(self: Box<Self>) -> io::Result<Vec<Finished>> {
-        Ok(self.finish_arrays()?.to_vec())
+    fn finish(mut self: Box<Self>) -> io::Result<Vec<Finished>> {
+        let priors = self.priors_npy.take();
+        let dir = self.dir.clone();
+        let mut done = self.finish_arrays()?.to_vec();
+        if let Some(bytes) = priors {
+            write_synced(&dir.join(PRIORS_NPY), &bytes)?;
+            done.push((PRIORS_NPY.to_string(), None));
+        }
+        Ok(done)
     }
 }
 
@@ -133,7 +153,15 @@ impl TargetSink for NpzTargets {
     }
 }
 
-/// The bytes of `priors.npy`: (P, 4) float32 cx, cy, w, h.
+/// Writes `bytes` at `path` and syncs the file, like every other output.
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    io::Write::write_all(&mut file, bytes)?;
+    file.sync_all()
+}
+
+/// The bytes of `priors.npy`: (P, 4) float32 cx, cy, w, h. The one priors NPY writer, used by
+/// `encode` (npy and npz) and by `ssd-assign priors --format npy`.
 pub fn priors_npy_bytes(priors: &crate::priors::PriorSet) -> Vec<u8> {
     let mut b = crate::npy::header(Dtype::F32, &[priors.len(), 4]);
     for c in priors.cxcy() {

@@ -1061,23 +1061,10 @@ pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf>
     None
 }
 
-/// Image header facts: size and the format sniffed from the bytes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageHeader {
-    pub width: u32,
-    pub height: u32,
-    pub format: String,
-}
-
 /// Reads an image's size from its header (format sniffed from the content, not the extension;
 /// pixels are not decoded). The size is the stored one, as the reference's decoder sees it
 /// (EXIF orientation is not applied). See [`super::images`] for the full header checks.
-pub fn read_image_header(path: &Path) -> Result<ImageHeader, String> {
-    let info = super::images::read_image_info(path)
-        .map_err(|e| format!("image {} cannot be read: {e}", path.display()))?;
-    Ok(ImageHeader {
-        width: info.width,
-        height: info.height,
-        format: info.format,
-    })
+pub fn read_image_header(path: &Path) -> Result<super::images::ImageInfo, String> {
+    super::images::read_image_info(path)
+        .map_err(|e| format!("image {} cannot be read: {e}", path.display()))
 }

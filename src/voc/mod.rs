@@ -157,13 +157,6 @@ impl std::fmt::Display for SkippedObject {
     }
 }
 
-impl Object {
-    /// `object 3 ("dog", line 40, column 5)`: how messages name this object.
-    pub fn locator(&self) -> String {
-        object_locator(self.index_in_file, Some(&self.name), self.line, self.column)
-    }
-}
-
 fn object_locator(index: usize, name: Option<&str>, line: usize, column: usize) -> String {
     let name = name.map(|n| format!("{n:?}, ")).unwrap_or_default();
     if line == 0 {

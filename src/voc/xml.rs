@@ -180,17 +180,12 @@ impl Field {
     }
 }
 
-/// Decodes file bytes to text.
+/// Decodes file bytes to text, with a warning when the declaration had to be overruled.
 ///
 /// The evidence is weighed as XML 1.0 (appendix F) says: a byte-order mark wins (UTF-8,
 /// UTF-16 LE/BE); then UTF-16 without a mark, recognised by `<?` written in 16-bit units; then
 /// the encoding the XML declaration names (single or double quotes); else UTF-8. Text that is
 /// not valid in its encoding is refused with its line and column, never guessed at.
-pub fn decode_text(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
-    decode(bytes).map(|(text, _)| text)
-}
-
-/// [`decode_text`], plus a warning when the declaration had to be overruled.
 fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Option<String>), XmlError> {
     use encoding_rs::{UTF_16BE, UTF_16LE};
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {

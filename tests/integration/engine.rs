@@ -248,27 +248,68 @@ proptest! {
         let gts: Vec<GtBox> = boxes.iter().enumerate().map(|(j, b)| GtBox { corners: *b, label: 1 + j as u32 % 20 }).collect();
         let collision = if optimal { CollisionPolicy::Optimal } else { CollisionPolicy::Reference };
         let m = Matcher::new().match_image(&priors, &gts, &params(collision));
+        let ious: Vec<Vec<f32>> = gts
+            .iter()
+            .map(|g| priors.corners().iter().map(|c| iou(&g.corners, c)).collect())
+            .collect();
         for (j, g) in m.gts.iter().enumerate() {
             if optimal {
                 prop_assert!(!g.lost_collision);
-            }
-            if g.lost_collision {
-                // A later GT took its best prior.
-                prop_assert!(m.gts[j + 1..].iter().any(|h| h.best_prior == g.best_prior));
             } else {
+                // It lost its forced prior exactly when a later GT has the same best prior.
+                let later = m.gts[j + 1..].iter().any(|h| h.best_prior == g.best_prior);
+                prop_assert_eq!(g.lost_collision, later, "GT {}", j);
+            }
+            if !g.lost_collision {
                 let fp = g.forced_prior.expect("forced prior");
                 prop_assert!(g.positives >= 1);
                 prop_assert!(m.positives.iter().any(|p| p.prior == fp && p.gt == j as u32));
             }
             // The best prior really is the argmax (lowest index on ties), checked densely.
-            let ious: Vec<f32> = priors.corners().iter().map(|c| iou(&gts[j].corners, c)).collect();
-            let max = ious.iter().cloned().fold(0.0f32, f32::max);
-            let first = ious.iter().position(|&v| v == max).unwrap();
+            let max = ious[j].iter().cloned().fold(0.0f32, f32::max);
+            let first = ious[j].iter().position(|&v| v == max).unwrap();
             prop_assert_eq!(g.best_prior as usize, first);
         }
-        // Positives are exactly the priors whose (forced) overlap reaches the threshold.
-        let total: u32 = m.gts.iter().map(|g| g.positives).sum();
-        prop_assert_eq!(total, m.num_positives());
+        // Forced priors: with the reference policy each GT's dense argmax, the last GT writing
+        // a prior keeping it; with the optimal one the matcher's choice, which must be distinct.
+        let forced_owner = |p: u32| -> Option<usize> {
+            if optimal {
+                m.gts.iter().rposition(|g| g.forced_prior == Some(p))
+            } else {
+                m.gts.iter().rposition(|g| g.best_prior == p)
+            }
+        };
+        if optimal {
+            let mut fp: Vec<u32> = m.gts.iter().filter_map(|g| g.forced_prior).collect();
+            fp.sort_unstable();
+            let n = fp.len();
+            fp.dedup();
+            prop_assert_eq!(fp.len(), n, "optimal forced priors are distinct");
+            prop_assert_eq!(n, gts.len());
+        }
+        // Positives, densely: a prior is positive when it is forced (it belongs to its forced
+        // GT) or when its best IoU over all GTs reaches 0.5 (it belongs to the lowest GT index
+        // reaching that IoU); the per-GT counts follow.
+        let mut want = Vec::new();
+        for p in 0..priors.len() {
+            let owner = forced_owner(p as u32).or_else(|| {
+                let (mut bj, mut bv) = (0, 0.0f32);
+                for (j, row) in ious.iter().enumerate() {
+                    if row[p] > bv {
+                        (bj, bv) = (j, row[p]);
+                    }
+                }
+                (bv >= 0.5).then_some(bj)
+            });
+            if let Some(j) = owner {
+                want.push((p as u32, j as u32, gts[j].label));
+            }
+        }
+        let got: Vec<(u32, u32, u32)> = m.positives.iter().map(|p| (p.prior, p.gt, p.label)).collect();
+        prop_assert_eq!(&got, &want);
+        for (j, g) in m.gts.iter().enumerate() {
+            prop_assert_eq!(g.positives as usize, want.iter().filter(|w| w.1 == j as u32).count());
+        }
     }
 }
 

@@ -398,6 +398,66 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
 }
 
+/// One writer per output kind: `ssd-assign priors` writes the same priors.csv and priors.npy
+/// bytes as `encode` (and as the npz member), on a preset whose sizes include exactly 1.0.
+#[test]
+fn priors_command_and_encode_write_the_same_priors_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = dir.path().join("ds");
+    std::fs::create_dir(&ds).unwrap();
+    std::fs::write(
+        ds.join("a.xml"),
+        "<annotation><size><width>100</width><height>100</height></size><object><name>dog\
+         </name><bndbox><xmin>10</xmin><ymin>10</ymin><xmax>60</xmax><ymax>70</ymax></bndbox>\
+         </object></annotation>",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = bin().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let ds = ds.to_str().unwrap();
+    let csv_out = dir.path().join("csv");
+    let npy_out = dir.path().join("npy");
+    let npz_out = dir.path().join("npz");
+    for (format, out) in [("csv", &csv_out), ("npy", &npy_out), ("npz", &npz_out)] {
+        run(&[
+            "encode",
+            ds,
+            "--priors",
+            "ssd300",
+            "-q",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    }
+    let cli_csv = run(&["priors", "--priors", "ssd300", "--format", "csv"]);
+    assert_eq!(cli_csv, std::fs::read(csv_out.join("priors.csv")).unwrap());
+    let text = String::from_utf8(cli_csv).unwrap();
+    assert!(text.starts_with("prior,cx,cy,w,h\n0,"), "{}", &text[..40]);
+    // A value that is exactly 1 is written "1.0" (the csv crate's shortest round-trip form).
+    assert!(text.contains("\n8694,0.16666667,0.16666667,1.0,0.5126524\n"));
+    let npy_path = dir.path().join("p.npy");
+    run(&[
+        "priors",
+        "--priors",
+        "ssd300",
+        "--out",
+        npy_path.to_str().unwrap(),
+    ]);
+    let cli_npy = std::fs::read(&npy_path).unwrap();
+    assert_eq!(cli_npy, std::fs::read(npy_out.join("priors.npy")).unwrap());
+    let npz = std::fs::read(npz_out.join("targets.npz")).unwrap();
+    assert!(npz.windows(cli_npy.len()).any(|w| w == cli_npy.as_slice()));
+}
+
 #[test]
 fn priors_command_writes_every_format() {
     let dir = tempfile::tempdir().unwrap();
@@ -430,7 +490,7 @@ fn priors_command_writes_every_format() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "index,cx,cy,w,h");
+    assert_eq!(lines[0], "prior,cx,cy,w,h");
     assert_eq!(lines.len(), 442);
     let last: Vec<f32> = lines[441]
         .split(',')
@@ -570,7 +630,7 @@ fn arb_gt() -> impl Strategy<Value = Corners> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Every preset's grid index, and the matcher's sparse bookkeeping, give exactly the dense
     /// reference's labels and best priors, at several thresholds.
@@ -580,15 +640,15 @@ proptest! {
         preset in 0usize..3,
         threshold in prop::sample::select(vec![0.3f32, 0.5, 0.7]),
     ) {
-        let priors = PriorSet::preset(PRESETS[preset]).unwrap();
+        let priors = &PriorSet::preset(PRESETS[preset]).unwrap();
         let gts: Vec<GtBox> = boxes
             .iter()
             .enumerate()
             .map(|(j, b)| GtBox { corners: *b, label: 1 + j as u32 })
             .collect();
         let params = MatchParams { threshold, ..MatchParams::default() };
-        let m = Matcher::new().match_image(&priors, &gts, &params);
-        let (want, best) = dense_reference(&priors, &gts, threshold);
+        let m = Matcher::new().match_image(priors, &gts, &params);
+        let (want, best) = dense_reference(priors, &gts, threshold);
         let mut got = vec![0u32; priors.len()];
         m.fill_labels(&mut got);
         prop_assert_eq!(got, want);
