@@ -56,15 +56,19 @@ impl Live {
                 created,
             } => {
                 // The run's other threads may still be creating files in it (a signal does not
-                // stop them): a file created while the folder was being emptied makes the
-                // removal fail, so it is tried again until the folder is gone (once it is,
-                // nothing can be created in it).
-                for _ in 0..1000 {
-                    match std::fs::remove_dir_all(staging) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => continue,
-                        _ => break,
-                    }
-                }
+                // stop them). Renamed away first, in one atomic step: from then on nothing can be
+                // created under the staging name, and the renamed folder, which no thread knows,
+                // is emptied at leisure. Its name still matches `.ssd-assign-*.partial`, so a
+                // run killed meanwhile leaves it to the next run's cleanup.
+                let doomed = staging.with_file_name(format!(
+                    ".ssd-assign-{}-discarded.partial",
+                    std::process::id()
+                ));
+                let gone = match std::fs::rename(staging, &doomed) {
+                    Ok(()) => &doomed,
+                    Err(_) => staging,
+                };
+                let _ = std::fs::remove_dir_all(gone);
                 // Unlinked while still locked: a run waiting on this file sees it replaced.
                 let _ = std::fs::remove_file(lock);
                 if let Some(dir) = created {
