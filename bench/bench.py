@@ -4,6 +4,7 @@ measures wall time and peak RSS of the real release binary, printing a Markdown 
 
     python3 bench/bench.py            # everything (about 10 minutes on 2 cores)
     python3 bench/bench.py --quick    # the 10k set only
+    python3 bench/bench.py --compare OLD_BINARY   # this build against another, interleaved
 
 Each timing is the median of --repeat runs with a warm page cache (the 10k runs also show the
 best run); peak RSS comes from wait4().
@@ -94,7 +95,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=11)
+    ap.add_argument("--compare", metavar="OLD_BINARY",
+                    help="time this build against another binary (e.g. one built from main before a "
+                         "change), one run of each per round, and print new/old ratios")
     a = ap.parse_args()
+    if a.compare:
+        return compare(a.compare, a.repeat, a.quick)
 
     print("building the release binary...", file=sys.stderr)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -208,5 +214,47 @@ def main():
         print(f"- encode / audit: {ratio(names[4], names[1])} (target <= 2x)")
 
 
+def compare(old, repeat, quick):
+    """Old and new binary on the same commands, interleaved (old, new, old, new...) so that the
+    VM's slow spells hit both alike; prints medians and the new/old ratio of the medians."""
+    print("building the release binary...", file=sys.stderr)
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    os.makedirs(DATA, exist_ok=True)
+    sets = [("10k", dataset("voc-10k", 10000))]
+    if not quick:
+        sets.append(("crowded 3k", dataset("crowd-3k", 3000, crowd=700)))
+    out = tempfile.mkdtemp(prefix="ssd-bench-")
+    print("| run | old (median) | new (median) | new / old | old RSS | new RSS |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, path in sets:
+        cmds = [
+            (f"audit -j2, {label}", ["audit", path, "-q", "-j2"], False),
+            (f"audit -j1, {label}", ["audit", path, "-q", "-j1"], False),
+            (f"encode npy -j2, {label}", ["encode", path, "-q", "-j2"], True),
+        ]
+        for name, args, writes in cmds:
+            walls = {old: [], BIN: []}
+            rss = {old: 0.0, BIN: 0.0}
+            for _ in range(repeat):
+                for b in (old, BIN):
+                    cmd = [b] + args
+                    if writes:
+                        d = os.path.join(out, "t")
+                        shutil.rmtree(d, ignore_errors=True)
+                        os.sync()
+                        time.sleep(0.2)
+                        cmd += ["--out", d]
+                    res = run_once(cmd)
+                    if res is None:
+                        return 1
+                    walls[b].append(res[0])
+                    rss[b] = max(rss[b], res[1])
+            mo, mn = statistics.median(walls[old]), statistics.median(walls[BIN])
+            print(f"| {name} | {mo*1000:.0f} ms | {mn*1000:.0f} ms | {mn/mo:.2f}x | "
+                  f"{rss[old]:.0f} MB | {rss[BIN]:.0f} MB |")
+    shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
