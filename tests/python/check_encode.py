@@ -32,16 +32,7 @@ import zipfile
 
 import numpy as np
 
-PASSED = 0
-
-
-def check(cond, msg):
-    global PASSED
-    if not cond:
-        print(f"FAIL: {msg}", file=sys.stderr)
-        print(f"{PASSED} passed, 1 failed")
-        sys.exit(1)
-    PASSED += 1
+from checks import check, done
 
 
 def sha256(path):
@@ -226,7 +217,7 @@ def main():
         check_folder(d)
     if args.bin:
         run_all(args.bin, args.golden, args.fixtures)
-    print(f"{PASSED} passed, 0 failed")
+    done()
 
 
 if __name__ == "__main__":

@@ -17,16 +17,7 @@ import sys
 
 import numpy as np
 
-PASSED = 0
-
-
-def check(cond, msg):
-    global PASSED
-    if not cond:
-        print(f"FAIL: {msg}", file=sys.stderr)
-        print(f"{PASSED} passed, 1 failed")
-        sys.exit(1)
-    PASSED += 1
+from checks import check, done
 
 
 def expected(descr, shape):
@@ -85,7 +76,7 @@ def main():
     check(descrs == {"|u1", "<i2", "<i4", "<i8", "<f4", "<f8"}, f"every dtype covered: {descrs}")
     check(any(0 in s["shape"] for s in samples), "an empty array covered")
     check(any(expected(s["descr"], tuple(s["shape"])).nbytes > (16 << 20) for s in samples), "a large array covered")
-    print(f"{PASSED} passed, 0 failed")
+    done()
 
 
 main()
