@@ -215,7 +215,9 @@ mod tests {
     /// The help tables name exactly the library's values, in its order.
     #[test]
     fn help_tables_name_every_library_value() {
-        let names = |t: &[(&str, &str)]| t.iter().map(|v| v.0).collect::<Vec<_>>();
+        fn names(t: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+            t.iter().map(|v| v.0).collect()
+        }
         assert_eq!(names(COORDS), CoordBase::NAMES);
         assert_eq!(names(DIFFICULT), DifficultPolicy::NAMES);
         assert_eq!(names(COLLISION), CollisionPolicy::NAMES);
