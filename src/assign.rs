@@ -21,7 +21,7 @@ use crate::geometry::{iou_run_columns, iou_with_areas, Corners};
 use crate::priors::PriorSet;
 
 /// How GTs that share a best prior are resolved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CollisionPolicy {
     /// The reference's index write: the later GT wins, the earlier loses its forced prior.
@@ -42,13 +42,12 @@ pub struct MatchParams {
     pub neg_pos_ratio: u32,
 }
 
+crate::named_values!(CollisionPolicy { Reference => "reference", Optimal => "optimal" });
+
 impl CollisionPolicy {
-    /// The flag value (`reference`, `optimal`).
+    /// Its name (`reference`, `optimal`), as [`CollisionPolicy::name`].
     pub fn as_str(self) -> &'static str {
-        match self {
-            CollisionPolicy::Reference => "reference",
-            CollisionPolicy::Optimal => "optimal",
-        }
+        self.name()
     }
 }
 

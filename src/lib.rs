@@ -19,12 +19,19 @@
 //! assert!(m.gts[0].forced_only);
 //! ```
 
+//!
+//! The command line (`cli`, `cmd`: clap, progress bars, `anyhow`) is compiled only with the
+//! default feature `cli`; `default-features = false` gives the library alone.
+
 pub mod assign;
+#[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "cli")]
 pub mod cmd;
 pub mod encode;
 pub mod findings;
 pub mod geometry;
+pub mod names;
 pub mod npy;
 pub mod pipeline;
 pub mod priors;

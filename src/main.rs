@@ -1,8 +1,6 @@
 //! The `ssd-assign` binary: parse flags, run the command, map the outcome to an exit status.
 
-use clap::Parser;
-use ssd_assign::cli::{Cli, Command};
-use ssd_assign::cmd::{self, ExitStatus};
+use ssd_assign::cli::{self, ExitStatus};
 
 /// mimalloc instead of glibc's malloc: images are read on pool threads and their results
 /// freed on another, which glibc serialises on arena locks; with 2 threads malloc/free were
@@ -12,29 +10,25 @@ use ssd_assign::cmd::{self, ExitStatus};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(e) => fatal(&e.to_string()),
+    };
     // One way for every run to end on SIGINT, SIGTERM or SIGHUP: nothing left behind.
     if let Err(e) = ssd_assign::sink::atomic::install_signal_handlers() {
-        eprintln!("ssd-assign: error: installing the signal handlers: {e}");
-        std::process::exit(ExitStatus::Fatal as i32);
+        fatal(&format!("installing the signal handlers: {e}"));
     }
-    let result = match &cli.command {
-        Command::Audit(args) => cmd::audit::run(args),
-        Command::Encode(args) => cmd::encode::run(args),
-        Command::Priors(args) => cmd::priors::run(args),
-    };
-    let status = match result {
+    let status = match cli::run(&cli) {
         Ok(status) => status,
-        Err(e) => {
-            if is_broken_pipe(&e) {
-                ExitStatus::Clean
-            } else {
-                eprintln!("ssd-assign: error: {e:#}");
-                ExitStatus::Fatal
-            }
-        }
+        Err(e) if is_broken_pipe(&e) => ExitStatus::Clean,
+        Err(e) => fatal(&format!("{e:#}")),
     };
     std::process::exit(status as i32);
+}
+
+fn fatal(message: &str) -> ! {
+    eprintln!("ssd-assign: error: {message}");
+    std::process::exit(ExitStatus::Fatal as i32)
 }
 
 /// Writing into a closed pipe (`ssd-assign audit ... | head`) is not an error.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::cli::{DatasetArgs, MatchArgs, PriorsArgs};
-use crate::cmd::{progress_bar, ExitStatus};
+use crate::cmd::args::{DatasetArgs, MatchArgs, PriorsArgs};
+use crate::cmd::{progress_bar, Outcome};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
 use crate::report::{text, AssignmentTally, AuditReport, DatasetTally};
@@ -76,7 +76,7 @@ pub struct AuditArgs {
     pub fail_under_coverage: Option<f64>,
 }
 
-pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     if let Some(x) = args.fail_under_coverage {
         if !(0.0..=1.0).contains(&x) {
             anyhow::bail!("--fail-under-coverage {x}: must be a fraction in [0, 1], e.g. 0.9");
@@ -105,11 +105,11 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitStatus> {
             .any(|c| c.coverage_at_threshold.rate < x)
     });
     Ok(if gate_failed {
-        ExitStatus::CoverageGate
+        Outcome::CoverageGate
     } else if report.dataset.rejected() > 0 {
-        ExitStatus::Rejected
+        Outcome::Rejected
     } else {
-        ExitStatus::Clean
+        Outcome::Clean
     })
 }
 
@@ -142,9 +142,7 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         None => None,
     };
     // Listing and label map are resolved once; each configuration only swaps the priors.
-    let setup = args
-        .dataset
-        .resolve(&args.matching, prior_sets[0].clone())?;
+    let setup = crate::cmd::setup(&args.dataset, &args.matching, prior_sets[0].clone())?;
     for (k, priors) in prior_sets.iter().enumerate() {
         let engine = &crate::pipeline::Engine {
             priors: priors.clone(),

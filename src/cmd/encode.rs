@@ -10,61 +10,53 @@
 //!   `--jobs` (the manifest records the command line, so it differs when the flags do).
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde::Serialize;
 
 use crate::assign::CollisionPolicy;
-use crate::cli::{DatasetArgs, MatchArgs, PriorsArgs};
-use crate::cmd::{progress_bar, ExitStatus};
+use crate::cmd::args::{choices, DatasetArgs, MatchArgs, PriorsArgs};
+use crate::cmd::{progress_bar, Outcome, Setup, UsageError};
 use crate::encode::Variances;
-use crate::pipeline::{FileError, ImageResult};
+use crate::pipeline::{Engine, FileError, ImageResult};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
 use crate::report::{DatasetSummary, DatasetTally};
-use crate::sink::atomic::OutputDir;
-use crate::sink::csv::{write_priors_csv, CsvTargets, PRIORS_CSV, TARGETS_CSV};
-use crate::sink::targets::{
-    priors_npy_bytes, NpyTargets, NpzTargets, LABELS_NPY, LOCS_NPY, PRIORS_NPY, TARGETS_NPZ,
-};
-use crate::sink::{sha256_file, ImageTargets, LabelDtype, TargetSink};
+use crate::sink::encoded::{EncodedOutput, FileInfo};
+use crate::sink::format::{ArrayInfo, TargetSpec};
+use crate::sink::{ImageTargets, LabelDtype, LabelDtypeTooSmall, TargetFormat};
 use crate::voc::{CoordBase, DifficultPolicy, SkipReason};
 
-pub const IDS_TXT: &str = "ids.txt";
-pub const GTS_CSV: &str = "gts.csv";
-pub const MANIFEST_JSON: &str = "manifest.json";
-
-/// Every file name any `encode` run may write: one of them existing in `--out` is refused
-/// without `--force`.
-pub const KNOWN_OUTPUTS: [&str; 9] = [
-    LABELS_NPY,
-    LOCS_NPY,
-    PRIORS_NPY,
-    TARGETS_NPZ,
-    TARGETS_CSV,
-    PRIORS_CSV,
-    IDS_TXT,
-    GTS_CSV,
-    MANIFEST_JSON,
+/// `--format`'s values and their help.
+pub const FORMATS: &[(&str, &str)] = &[
+    (
+        "npy",
+        "labels.npy (N, P) and locs.npy (N, P, 4) float32, plus priors.npy (P, 4)",
+    ),
+    (
+        "npz",
+        "targets.npz holding labels, locs and priors (np.load reads it)",
+    ),
+    (
+        "csv",
+        "targets.csv: one row per positive prior (every prior with --all-priors), plus priors.csv",
+    ),
 ];
 
-/// Output format of the targets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TargetFormat {
-    /// labels.npy (N, P) and locs.npy (N, P, 4) float32, plus priors.npy (P, 4).
-    #[default]
-    Npy,
-    /// targets.npz holding labels, locs and priors (np.load reads it).
-    Npz,
-    /// targets.csv: one row per positive prior (every prior with --all-priors), plus priors.csv.
-    Csv,
-}
+/// `--label-dtype`'s values and their help.
+pub const LABEL_DTYPES: &[(&str, &str)] = &[
+    (
+        "i64",
+        "int64, what the reference's labels tensor is (`torch.long`)",
+    ),
+    ("i32", ""),
+    ("i16", ""),
+    ("u8", ""),
+];
 
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
@@ -80,11 +72,11 @@ pub struct EncodeArgs {
     pub out: PathBuf,
 
     /// Output format of the targets.
-    #[arg(long, value_enum, default_value_t = TargetFormat::Npy)]
+    #[arg(long, value_parser = choices::<TargetFormat>(FORMATS), default_value_t = TargetFormat::Npy)]
     pub format: TargetFormat,
 
     /// Element type of the labels array (refused if too small for the label map).
-    #[arg(long, value_enum, default_value_t = LabelDtype::I64)]
+    #[arg(long, value_parser = choices::<LabelDtype>(LABEL_DTYPES), default_value_t = LabelDtype::I64)]
     pub label_dtype: LabelDtype,
 
     /// With --format csv: write every prior of every image, not only the positives.
@@ -100,7 +92,7 @@ pub struct EncodeArgs {
     pub strict: bool,
 }
 
-pub fn run(args: &EncodeArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &EncodeArgs) -> anyhow::Result<Outcome> {
     // SIGINT, SIGTERM and SIGHUP are handled for the whole process (main.rs): the handler
     // removes the staging folder and the lock ([`crate::sink::atomic::abort_and_exit`]).
     let command_line: Vec<String> = std::env::args_os()
@@ -142,9 +134,9 @@ pub fn run(args: &EncodeArgs) -> anyhow::Result<ExitStatus> {
     }
     out.flush()?;
     Ok(if summary.rejected > 0 {
-        ExitStatus::Rejected
+        Outcome::Rejected
     } else {
-        ExitStatus::Clean
+        Outcome::Clean
     })
 }
 
@@ -220,6 +212,7 @@ pub struct PriorsInfo {
     pub config_toml: Option<String>,
 }
 
+/// The manifest's counts: the dataset summary's figures, and the positives of the matching.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Counts {
     /// Annotation files listed (including rejected ones).
@@ -239,19 +232,28 @@ pub struct Counts {
     pub gts_without_positives: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ArrayInfo {
-    pub name: String,
-    /// The file holding it (for npz: targets.npz, as the member `<name>.npy`).
-    pub file: String,
-    pub dtype: String,
-    pub shape: Vec<u64>,
+impl Counts {
+    fn new(dataset: &DatasetSummary, listing_problems: usize, m: Positives) -> Counts {
+        Counts {
+            files_listed: dataset.files + listing_problems as u64,
+            images: dataset.images,
+            files_rejected: dataset.files_rejected,
+            images_without_objects: dataset.images_without_objects,
+            objects: dataset.objects,
+            objects_skipped_invalid: dataset.skipped_invalid,
+            objects_skipped_unknown_class: dataset.skipped_unknown_class_total,
+            objects_skipped_difficult: dataset.skipped_difficult,
+            positives: m.positives,
+            gts_without_positives: m.gts_without_positives,
+        }
+    }
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct FileInfo {
-    pub bytes: u64,
-    pub sha256: String,
+/// What the matching gave that the dataset summary does not hold.
+#[derive(Debug, Clone, Copy, Default)]
+struct Positives {
+    positives: u64,
+    gts_without_positives: u64,
 }
 
 /// Encodes the datasets of `args` into `args.out`. `command_line` is recorded in the manifest.
@@ -261,17 +263,63 @@ pub fn encode(
     priors: Arc<PriorSet>,
     command_line: Vec<String>,
 ) -> anyhow::Result<EncodeSummary> {
+    let setup = checked_setup(args, priors)?;
+    let engine = &setup.engine;
+    let spec = TargetSpec {
+        priors: &engine.priors,
+        class_names: class_names(engine),
+        label_dtype: args.label_dtype,
+        expected_rows: Some(setup.listing.entries.len() as u64),
+        all_priors: args.all_priors,
+    };
+    let mut output = EncodedOutput::create(&args.out, args.force, args.format, spec)?;
+    for dead in output.removed_dead_staging() {
+        eprintln!(
+            "ssd-assign: note: removed {}, the staging folder of an earlier run that was killed \
+             before it finished",
+            args.out.join(dead).display()
+        );
+    }
+    let (dataset, positives) = write_images(args, &setup, &mut output)?;
+    let data = output.finish()?;
+    // What was left out or warned about, grouped by kind as in the audit.
+    eprint!("{}", crate::report::text::findings_for_stderr(&dataset));
+    let counts = Counts::new(&dataset, setup.listing.problems.len(), positives);
+    let rejected = dataset.rejected();
+    let manifest = manifest(
+        args,
+        engine,
+        command_line,
+        counts.clone(),
+        data.infos.clone(),
+        dataset,
+    );
+    let mut json = serde_json::to_string_pretty(&manifest)?;
+    json.push('\n');
+    let (files, removed_stale) = data.commit(&json)?;
+    Ok(EncodeSummary {
+        images: counts.images,
+        priors: engine.priors.len(),
+        positives: counts.positives,
+        rejected,
+        files,
+        removed_stale,
+    })
+}
+
+/// The flags checked against each other and the data, and the run's setup: nothing is
+/// written when they do not hold.
+fn checked_setup(args: &EncodeArgs, priors: Arc<PriorSet>) -> anyhow::Result<Setup> {
     if args.all_priors && args.format != TargetFormat::Csv {
         anyhow::bail!(
             "--all-priors only applies to --format csv (npy and npz always hold every prior)"
         );
     }
-    let setup = args.dataset.resolve(&args.matching, priors)?;
-    let engine = &setup.engine;
-    let max_label = engine.labels.num_labels().saturating_sub(1) as u64;
+    let setup = crate::cmd::setup(&args.dataset, &args.matching, priors)?;
+    let max_label = setup.engine.labels.num_labels().saturating_sub(1) as u64;
     args.label_dtype
         .check(max_label)
-        .map_err(crate::cli::UsageError)?;
+        .map_err(|e| UsageError(label_dtype_message(&e)))?;
     if args.strict && !setup.listing.problems.is_empty() {
         let list: Vec<String> = setup
             .listing
@@ -285,54 +333,41 @@ pub fn encode(
             list.join("\n")
         );
     }
+    Ok(setup)
+}
 
-    let out = OutputDir::create(&args.out, &KNOWN_OUTPUTS, args.force)?;
-    for dead in out.removed_dead_staging() {
-        eprintln!(
-            "ssd-assign: note: removed {}, the staging folder of an earlier run that was killed \
-             before it finished",
-            args.out.join(dead).display()
-        );
-    }
-    let np = engine.priors.len();
-    let priors_npy = priors_npy_bytes(&engine.priors);
-    let mut files: Vec<String> = Vec::new();
-    let mut sink: Box<dyn TargetSink + Send> = match args.format {
-        TargetFormat::Npy => Box::new(
-            NpyTargets::create(
-                &out.staged(""),
-                "",
-                np,
-                args.label_dtype,
-                Some(setup.listing.entries.len() as u64),
-            )?
-            .with_priors_npy(priors_npy.clone()),
-        ),
-        TargetFormat::Npz => Box::new(NpzTargets::create(
-            &out.staged(""),
-            np,
-            args.label_dtype,
-            priors_npy.clone(),
-        )?),
-        TargetFormat::Csv => {
-            write_priors_csv(&out.staged(PRIORS_CSV), &engine.priors)
-                .with_context(|| format!("writing {PRIORS_CSV}"))?;
-            let names = (0..engine.labels.num_labels() as u32)
-                .map(|l| engine.labels.name(l).unwrap_or("").to_string())
-                .collect();
-            Box::new(CsvTargets::create(&out.staged(""), names, args.all_priors)?)
-        }
-    };
-    let mut ids = BufWriter::new(File::create(out.staged(IDS_TXT))?);
-    let mut gts = csv::Writer::from_writer(BufWriter::new(File::create(out.staged(GTS_CSV))?));
+/// The library's refusal, in the flag's words.
+fn label_dtype_message(e: &LabelDtypeTooSmall) -> String {
+    format!(
+        "--label-dtype {}: the label map's largest label is {}, which {} (max {}) cannot hold; \
+         use --label-dtype {} or wider",
+        e.dtype,
+        e.max_label,
+        e.dtype.numpy_name(),
+        e.dtype.max_label(),
+        e.fits
+    )
+}
 
+fn class_names(engine: &Engine) -> Vec<String> {
+    (0..engine.labels.num_labels() as u32)
+        .map(|l| engine.labels.name(l).unwrap_or("").to_string())
+        .collect()
+}
+
+/// Runs the pipeline, writing every usable image's targets in image order; rejected files are
+/// left out (fatal with `--strict`). Returns the dataset summary and the positives.
+fn write_images(
+    args: &EncodeArgs,
+    setup: &Setup,
+    output: &mut EncodedOutput,
+) -> anyhow::Result<(DatasetSummary, Positives)> {
+    let engine = &setup.engine;
     let mut tally = DatasetTally::new(&setup.listing);
-    let mut counts = Counts::default();
+    let mut positives = Positives::default();
+    let mut targets = Targets::new(engine);
     let shapes = PriorShapes::new(&engine.priors);
-    let mut labels = vec![0u32; np];
-    let mut locs = vec![[0f32; 4]; np];
     let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
-
     engine.run(
         &setup.listing.entries,
         setup.jobs,
@@ -340,103 +375,88 @@ pub fn encode(
         |outcome| -> anyhow::Result<()> {
             let r = match outcome {
                 Ok(r) if r.id.contains(['\n', '\r']) => {
-                    reject(
-                        args.strict,
-                        &mut tally,
-                        FileError {
-                            id: r.id.clone(),
-                            path: r.xml.clone(),
-                            message: "its image id (file name) contains a line break, which \
-                                      ids.txt cannot hold; rename the file"
-                                .into(),
-                            kind: crate::findings::FindingKind::BadImageId,
-                            line: 0,
-                            column: 0,
-                        },
-                    )?;
-                    return Ok(());
+                    return reject(args.strict, &mut tally, line_break_in_id(&r));
                 }
                 Ok(r) => r,
                 Err(e) => return reject(args.strict, &mut tally, e),
             };
             check_invalid_objects(args.strict, &r)?;
             tally.add(Ok(&r));
-            count(&mut counts, &r);
-
-            r.matching.fill_labels(&mut labels);
-            locs.fill([0.0; 4]);
-            let cxcy = engine.priors.cxcy();
-            for pos in &r.matching.positives {
-                let p = pos.prior as usize;
-                let gt = r.annotation.objects[pos.gt as usize].corners.to_center();
-                locs[p] = engine.coder.encode(&gt, &cxcy[p]);
-            }
-            let written = (|| -> anyhow::Result<()> {
-                sink.write_image(&ImageTargets {
-                    id: &r.id,
-                    labels: &labels,
-                    locs: &locs,
-                })?;
-                writeln!(ids, "{}", r.id)?;
-                for row in gt_rows(&r, &shapes) {
-                    gts.serialize(row)?;
-                }
-                Ok(())
-            })();
-            written.with_context(|| {
-                format!(
-                    "writing the outputs of image {} into {} (nothing was kept)",
-                    r.id,
-                    args.out.display()
-                )
-            })
+            positives.positives += r.matching.num_positives() as u64;
+            positives.gts_without_positives +=
+                r.matching.gts.iter().filter(|g| g.positives == 0).count() as u64;
+            let image = targets.fill(&r, engine);
+            output
+                .write_image(&image, gt_rows(&r, &shapes))
+                .with_context(|| {
+                    format!(
+                        "writing the outputs of image {} into {} (nothing was kept)",
+                        r.id,
+                        args.out.display()
+                    )
+                })
         },
     )?;
     pb.finish_and_clear();
+    Ok((tally.finish(engine), positives))
+}
 
-    // Checksums already computed while writing (the NPY arrays when every image was read).
-    let mut known_checksums = BTreeMap::new();
-    for (name, checksum) in sink.finish().context("finishing the target files")? {
-        if let Some(c) = checksum {
-            known_checksums.insert(name.clone(), c);
+/// One image's dense targets, in buffers sized once for the run.
+struct Targets {
+    labels: Vec<u32>,
+    locs: Vec<[f32; 4]>,
+}
+
+impl Targets {
+    fn new(engine: &Engine) -> Targets {
+        let np = engine.priors.len();
+        Targets {
+            labels: vec![0; np],
+            locs: vec![[0.0; 4]; np],
         }
-        files.push(name);
     }
-    match args.format {
-        TargetFormat::Npy | TargetFormat::Npz => {}
-        TargetFormat::Csv => files.push(PRIORS_CSV.into()),
-    }
-    let ids_file = ids.into_inner().map_err(|e| e.into_error())?;
-    ids_file.sync_all()?;
-    files.push(IDS_TXT.into());
-    let gts_file = gts
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("writing {GTS_CSV}: {}", e.error()))?;
-    gts_file
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
-    files.push(GTS_CSV.into());
 
-    let dataset = tally.finish(engine);
-    // What was left out or warned about, grouped by kind as in the audit.
-    eprint!("{}", crate::report::text::findings_for_stderr(&dataset));
-    counts.files_listed = dataset.files + setup.listing.problems.len() as u64;
-    counts.files_rejected = dataset.files_rejected;
-    counts.objects_skipped_unknown_class = dataset.skipped_unknown_class_total;
-    let rejected = dataset.rejected();
-
-    let mut file_infos = BTreeMap::new();
-    for name in &files {
-        let (sha256, bytes) = match known_checksums.remove(name) {
-            Some(c) => c,
-            None => {
-                sha256_file(&out.staged(name)).with_context(|| format!("checksumming {name}"))?
-            }
-        };
-        file_infos.insert(name.clone(), FileInfo { bytes, sha256 });
+    /// The labels of every prior, and the encoded box of every positive (zeros elsewhere).
+    fn fill<'a>(&'a mut self, r: &'a ImageResult, engine: &Engine) -> ImageTargets<'a> {
+        r.matching.fill_labels(&mut self.labels);
+        self.locs.fill([0.0; 4]);
+        let cxcy = engine.priors.cxcy();
+        for pos in &r.matching.positives {
+            let p = pos.prior as usize;
+            let gt = r.annotation.objects[pos.gt as usize].corners.to_center();
+            self.locs[p] = engine.coder.encode(&gt, &cxcy[p]);
+        }
+        ImageTargets {
+            id: &r.id,
+            labels: &self.labels,
+            locs: &self.locs,
+        }
     }
-    let manifest = Manifest {
+}
+
+fn line_break_in_id(r: &ImageResult) -> FileError {
+    FileError {
+        id: r.id.clone(),
+        path: r.xml.clone(),
+        message: "its image id (file name) contains a line break, which ids.txt cannot hold; \
+                  rename the file"
+            .into(),
+        kind: crate::findings::FindingKind::BadImageId,
+        line: 0,
+        column: 0,
+    }
+}
+
+/// The manifest of a run whose data files are `files`.
+fn manifest(
+    args: &EncodeArgs,
+    engine: &Engine,
+    command_line: Vec<String>,
+    counts: Counts,
+    files: BTreeMap<String, FileInfo>,
+    dataset: DatasetSummary,
+) -> Manifest {
+    Manifest {
         tool: "ssd-assign".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         command_line,
@@ -454,54 +474,32 @@ pub fn encode(
         split: args.dataset.split.clone(),
         format: args.format,
         label_map: LabelMapInfo {
-            source: args.dataset.classes.clone(),
-            names: (0..engine.labels.num_labels() as u32)
-                .map(|l| engine.labels.name(l).unwrap_or("").to_string())
-                .collect(),
+            source: args.dataset.classes.to_string(),
+            names: class_names(engine),
         },
         priors: PriorsInfo {
             spec: args.priors.priors.first().cloned().unwrap_or_default(),
             name: engine.priors.name().to_string(),
-            count: np,
+            count: engine.priors.len(),
             columns: ["cx", "cy", "w", "h"],
             config_toml: engine.priors.config().map(|c| c.to_toml()),
         },
         threshold: engine.params.threshold,
         collision: engine.params.collision,
         neg_pos_ratio: engine.params.neg_pos_ratio,
-        variances: args.matching.params()?.1,
+        variances: args.matching.variances,
         difficult: engine.read.difficult,
         coords: engine.read.coords,
         clip: engine.read.clip,
         label_dtype: args.label_dtype,
         all_priors: args.all_priors,
-        arrays: arrays(args, counts.images, np),
-        counts: counts.clone(),
-        files: file_infos,
-        dataset,
-    };
-    let mut json = serde_json::to_string_pretty(&manifest)?;
-    json.push('\n');
-    write_synced(&out.staged(MANIFEST_JSON), json.as_bytes())
-        .with_context(|| format!("writing {MANIFEST_JSON}"))?;
-    files.push(MANIFEST_JSON.into());
-
-    let names: Vec<&str> = files.iter().map(String::as_str).collect();
-    let removed_stale = out.commit(&names)?;
-    Ok(EncodeSummary {
-        images: counts.images,
-        priors: np,
-        positives: counts.positives,
-        rejected,
+        arrays: args
+            .format
+            .arrays(args.label_dtype, counts.images, engine.priors.len()),
+        counts,
         files,
-        removed_stale,
-    })
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
+        dataset,
+    }
 }
 
 /// A file that cannot be used: fatal with `--strict`, else reported and left out.
@@ -530,56 +528,4 @@ fn check_invalid_objects(strict: bool, r: &ImageResult) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-fn count(c: &mut Counts, r: &ImageResult) {
-    c.images += 1;
-    let a = &r.annotation;
-    c.images_without_objects += a.objects.is_empty() as u64;
-    c.objects += a.objects.len() as u64;
-    for s in &a.skipped {
-        match s.reason {
-            SkipReason::Invalid(_) => c.objects_skipped_invalid += 1,
-            SkipReason::Difficult => c.objects_skipped_difficult += 1,
-            SkipReason::UnknownClass => {}
-        }
-    }
-    c.positives += r.matching.num_positives() as u64;
-    c.gts_without_positives += r.matching.gts.iter().filter(|g| g.positives == 0).count() as u64;
-}
-
-fn arrays(args: &EncodeArgs, n: u64, np: usize) -> Vec<ArrayInfo> {
-    let p = np as u64;
-    let (labels_file, locs_file, priors_file) = match args.format {
-        TargetFormat::Npy => (LABELS_NPY, LOCS_NPY, PRIORS_NPY),
-        TargetFormat::Npz => (TARGETS_NPZ, TARGETS_NPZ, TARGETS_NPZ),
-        TargetFormat::Csv => {
-            return vec![ArrayInfo {
-                name: "priors".into(),
-                file: PRIORS_CSV.into(),
-                dtype: "float32".into(),
-                shape: vec![p, 4],
-            }]
-        }
-    };
-    vec![
-        ArrayInfo {
-            name: "labels".into(),
-            file: labels_file.into(),
-            dtype: args.label_dtype.numpy_name().into(),
-            shape: vec![n, p],
-        },
-        ArrayInfo {
-            name: "locs".into(),
-            file: locs_file.into(),
-            dtype: "float32".into(),
-            shape: vec![n, p, 4],
-        },
-        ArrayInfo {
-            name: "priors".into(),
-            file: priors_file.into(),
-            dtype: "float32".into(),
-            shape: vec![p, 4],
-        },
-    ]
 }

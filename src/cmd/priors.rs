@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::cli::UsageError;
-use crate::cmd::ExitStatus;
+use crate::cmd::{Outcome, UsageError};
 use crate::priors::{self, PriorSet};
 use crate::sink::atomic::AtomicFile;
 
@@ -44,7 +43,7 @@ pub struct PriorsCmdArgs {
     pub force: bool,
 }
 
-pub fn run(args: &PriorsCmdArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &PriorsCmdArgs) -> anyhow::Result<Outcome> {
     let set = priors::resolve(&args.priors).map_err(|e| UsageError(format!("--priors {e}")))?;
     let format = args.format.unwrap_or_else(|| {
         let ext = args
@@ -80,7 +79,7 @@ pub fn run(args: &PriorsCmdArgs) -> anyhow::Result<ExitStatus> {
             out.flush()?;
         }
     }
-    Ok(ExitStatus::Clean)
+    Ok(Outcome::Clean)
 }
 
 /// The bytes of `set` in `format`.

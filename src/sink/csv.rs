@@ -25,6 +25,8 @@ pub struct CsvTargets {
     /// Class name by label (0 = "background").
     class_names: Vec<String>,
     all_priors: bool,
+    /// Files written beside `targets.csv` before it (priors.csv), reported by `finish` after it.
+    also: Vec<&'static str>,
 }
 
 fn csv_err(e: csv::Error) -> io::Error {
@@ -43,7 +45,15 @@ impl CsvTargets {
             out,
             class_names,
             all_priors,
+            also: Vec::new(),
         })
+    }
+
+    /// Reports `name` (a file already written and synced in the same folder) as finished
+    /// after `targets.csv`.
+    pub fn with_finished(mut self, name: &'static str) -> Self {
+        self.also.push(name);
+        self
     }
 }
 
@@ -68,7 +78,9 @@ impl TargetSink for CsvTargets {
     fn finish(self: Box<Self>) -> io::Result<Vec<Finished>> {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        Ok(vec![(TARGETS_CSV.to_string(), None)])
+        let mut done = vec![(TARGETS_CSV.to_string(), None)];
+        done.extend(self.also.iter().map(|n| (n.to_string(), None)));
+        Ok(done)
     }
 }
 

@@ -7,9 +7,13 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod encoded;
+pub mod format;
 pub mod npy;
 pub mod npz;
 pub mod targets;
+
+pub use format::TargetFormat;
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -19,17 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::npy::Dtype;
 
 /// Element type of `labels.npy` (`--label-dtype`).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LabelDtype {
     /// int64, what the reference's labels tensor is (`torch.long`).
@@ -38,6 +32,21 @@ pub enum LabelDtype {
     I32,
     I16,
     U8,
+}
+crate::named_values!(LabelDtype { I64 => "i64", I32 => "i32", I16 => "i16", U8 => "u8" });
+
+/// A label element type too small for the label map.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "label dtype {dtype}: the label map's largest label is {max_label}, which {} (max {}) \
+     cannot hold; use {fits} or wider",
+    .dtype.numpy_name(), .dtype.max_label()
+)]
+pub struct LabelDtypeTooSmall {
+    pub dtype: LabelDtype,
+    pub max_label: u64,
+    /// The smallest type that holds it.
+    pub fits: LabelDtype,
 }
 
 impl LabelDtype {
@@ -70,18 +79,8 @@ impl LabelDtype {
         }
     }
 
-    /// The flag value.
-    pub fn flag(self) -> &'static str {
-        match self {
-            LabelDtype::I64 => "i64",
-            LabelDtype::I32 => "i32",
-            LabelDtype::I16 => "i16",
-            LabelDtype::U8 => "u8",
-        }
-    }
-
     /// Refuses a dtype too small for labels `0..=max_label`, naming the smallest that fits.
-    pub fn check(self, max_label: u64) -> Result<(), String> {
+    pub fn check(self, max_label: u64) -> Result<(), LabelDtypeTooSmall> {
         if max_label <= self.max_label() {
             return Ok(());
         }
@@ -94,14 +93,11 @@ impl LabelDtype {
         .into_iter()
         .find(|d| max_label <= d.max_label())
         .unwrap_or(LabelDtype::I64);
-        Err(format!(
-            "--label-dtype {}: the label map's largest label is {max_label}, which {} (max {}) \
-             cannot hold; use --label-dtype {} or wider",
-            self.flag(),
-            self.numpy_name(),
-            self.max_label(),
-            fits.flag()
-        ))
+        Err(LabelDtypeTooSmall {
+            dtype: self,
+            max_label,
+            fits,
+        })
     }
 
     /// Appends `labels` as little-endian elements of this type (each already checked to fit).
@@ -196,8 +192,19 @@ mod tests {
     fn label_dtype_too_small_is_refused_with_the_fix() {
         assert!(LabelDtype::U8.check(255).is_ok());
         let e = LabelDtype::U8.check(256).unwrap_err();
-        assert!(e.contains("--label-dtype i16"), "{e}");
-        assert!(LabelDtype::I16.check(40000).unwrap_err().contains("i32"));
+        assert_eq!(
+            (e.dtype, e.max_label, e.fits),
+            (LabelDtype::U8, 256, LabelDtype::I16)
+        );
+        assert_eq!(
+            e.to_string(),
+            "label dtype u8: the label map's largest label is 256, which uint8 (max 255) cannot \
+             hold; use i16 or wider"
+        );
+        assert_eq!(
+            LabelDtype::I16.check(40000).unwrap_err().fits,
+            LabelDtype::I32
+        );
         assert!(LabelDtype::I64.check(u32::MAX as u64).is_ok());
     }
 

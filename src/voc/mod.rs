@@ -13,7 +13,7 @@ pub use labels::LabelMap;
 pub use xml::{parse_annotation, RawAnnotation, RawObject, XmlError};
 
 /// How pixel coordinates are based.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CoordBase {
     /// VOC's 1-based pixels: subtract 1 from all four coordinates (the reference).
@@ -22,9 +22,10 @@ pub enum CoordBase {
     /// Coordinates already 0-based: no subtraction.
     ZeroBased,
 }
+crate::named_values!(CoordBase { OneBased => "one-based", ZeroBased => "zero-based" });
 
 /// What to do with objects marked `<difficult>1</difficult>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DifficultPolicy {
     /// Match them like any object (the reference's training default).
@@ -33,6 +34,7 @@ pub enum DifficultPolicy {
     /// Leave them out of matching.
     Drop,
 }
+crate::named_values!(DifficultPolicy { Keep => "keep", Drop => "drop" });
 
 /// How an annotation is turned into ground truths.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]

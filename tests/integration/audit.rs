@@ -550,3 +550,43 @@ fn broken_pipe_on_stdout_is_not_an_error() {
         );
     }
 }
+
+/// `--variances` is parsed by a typed value parser, yet a bad value still ends the run as a
+/// fatal error of ours (status 1, our message), not as clap's usage error (status 2).
+#[test]
+fn a_bad_variances_value_is_a_fatal_error_with_its_message() {
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--variances", "0.1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "ssd-assign: error: --variances 0.1: expected two positive numbers, e.g. --variances \
+         0.1,0.2\n"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+/// A class file literally named `auto` is read as a file when given as `./auto`; `auto` alone
+/// takes the names found.
+#[test]
+fn a_class_file_named_auto_is_usable_as_dot_slash_auto() {
+    let dir = tempfile::tempdir().unwrap();
+    // One class, "person": every other class of voc-mini becomes unknown.
+    std::fs::write(dir.path().join("auto"), "person\n").unwrap();
+    let ds = repo().join("fixtures/voc-mini");
+    let run = |classes: &str| {
+        Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
+            .args(["audit", "-q", "--format", "json", "--classes", classes])
+            .arg(&ds)
+            .current_dir(dir.path())
+            .output()
+            .expect("binary runs")
+    };
+    let json = |o: &Output| -> serde_json::Value { serde_json::from_slice(&o.stdout).unwrap() };
+    let file = run("./auto");
+    let per_class = &json(&file)["dataset"]["objects_per_class"];
+    assert_eq!(per_class.as_object().unwrap().len(), 1, "{per_class}");
+    assert_eq!(per_class["person"], 3);
+    let auto = run("auto");
+    let per_class = &json(&auto)["dataset"]["objects_per_class"];
+    assert!(per_class.as_object().unwrap().len() > 1, "{per_class}");
+}
