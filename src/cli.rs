@@ -48,8 +48,10 @@ impl From<Outcome> for ExitStatus {
 }
 
 /// Parses the command line. A flag value that its typed parser refused ([`FlagValueError`],
-/// e.g. `--variances`) is a fatal error of the run like any other, with its own message;
-/// clap's own errors (unknown flag, `--help`) are clap's.
+/// e.g. `--variances`) is a fatal error of the run like any other, with its own message.
+/// Clap's own errors (an unknown flag, a bad choice) are printed by clap but exit with status
+/// 1 like every fatal error (clap's default, 2, is this tool's "something was rejected");
+/// `--help` and `--version` exit 0.
 pub fn parse() -> Result<Cli, FlagValueError> {
     match Cli::try_parse() {
         Ok(cli) => Ok(cli),
@@ -61,7 +63,11 @@ pub fn parse() -> Result<Cli, FlagValueError> {
                     return Err(FlagValueError(f.0.clone()));
                 }
             }
-            e.exit()
+            if !e.use_stderr() {
+                e.exit()
+            }
+            let _ = e.print();
+            std::process::exit(ExitStatus::Fatal as i32)
         }
     }
 }

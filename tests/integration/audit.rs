@@ -565,6 +565,32 @@ fn a_bad_variances_value_is_a_fatal_error_with_its_message() {
     assert!(o.stdout.is_empty());
 }
 
+/// Clap's own usage errors (an unknown flag, a value outside the choices, a missing DATASET)
+/// exit with 1 like every fatal error: 2 means "files or objects were rejected", and a script
+/// that reads it so must not take a typo in a flag for a dataset with bad files. `--help` and
+/// `--version` exit 0.
+#[test]
+fn usage_errors_exit_1_not_2() {
+    for args in [
+        &["audit", "fixtures/voc-mini", "--no-such-flag"][..],
+        &["audit", "fixtures/voc-mini", "--collision", "best"],
+        &["audit"],
+        &["no-such-command"],
+    ] {
+        let o = ssd_assign(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {o:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("error:"),
+            "{args:?}: {o:?}"
+        );
+    }
+    for args in [&["--help"][..], &["audit", "--help"], &["--version"]] {
+        let o = ssd_assign(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {o:?}");
+        assert!(!o.stdout.is_empty(), "{args:?}");
+    }
+}
+
 /// A class file literally named `auto` is read as a file when given as `./auto`; `auto` alone
 /// takes the names found.
 #[test]
