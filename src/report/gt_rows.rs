@@ -139,7 +139,7 @@ pub fn gt_rows(result: &ImageResult, shapes: &PriorShapes) -> Vec<GtRow> {
     for s in &ann.skipped {
         let (status, reason) = match &s.reason {
             SkipReason::UnknownClass => (GtStatus::SkippedUnknownClass, None),
-            SkipReason::Invalid(r) => (GtStatus::SkippedInvalid, Some(r.clone())),
+            SkipReason::Invalid(r) => (GtStatus::SkippedInvalid, Some(r.to_string())),
             SkipReason::Difficult => (GtStatus::SkippedDifficult, None),
         };
         rows.push(GtRow {
