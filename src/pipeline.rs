@@ -16,8 +16,8 @@ use crate::assign::{GtBox, ImageMatch, MatchParams, Matcher};
 use crate::encode::BoxCoder;
 use crate::findings::FindingKind;
 use crate::priors::PriorSet;
-use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
-use crate::voc::images::{check_image, ImageCheck};
+use crate::voc::dataset::ImageEntry;
+use crate::voc::images::{check_image, image_size, ImageCheck};
 use crate::voc::{self, Annotation, LabelMap, ReadOptions};
 
 /// Everything that decides an assignment.
@@ -140,18 +140,7 @@ impl Engine {
         };
         let xml = entry.xml();
         let raw = read_raw_with(&xml, &mut worker.bytes).map_err(fail)?;
-        let mut size_from_image = |filename: Option<&str>| -> Result<(u32, u32), String> {
-            let path = find_image(entry, filename).ok_or_else(|| {
-                let dirs: Vec<String> = entry
-                    .image_dirs()
-                    .iter()
-                    .map(|d| d.display().to_string())
-                    .collect();
-                format!("no image found for it (looked in {})", dirs.join(", "))
-            })?;
-            let h = read_image_header(&path)?;
-            Ok((h.width, h.height))
-        };
+        let mut size_from_image = |filename: Option<&str>| image_size(entry, filename);
         let annotation = voc::resolve(raw, &self.labels, &self.read, &mut size_from_image)
             .map_err(|m| fail(ReadError::new(FindingKind::NoImageSize, m)))?;
         let gts: Vec<GtBox> = annotation
