@@ -1015,4 +1015,3 @@ fn sort_key(name: &[u8]) -> u128 {
     k[..n].copy_from_slice(&name[..n]);
     u128::from_be_bytes(k)
 }
-

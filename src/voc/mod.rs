@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod images;
 pub mod input;
 pub mod labels;
+pub mod source;
 pub mod xml;
 
 use crate::findings::{FindingKind, Warning};
