@@ -418,7 +418,7 @@ pub fn encode(
         .sync_all()?;
     files.push(GTS_CSV.into());
 
-    let dataset = tally.finish(engine);
+    let dataset = tally.finish(&engine.labels);
     // What was left out or warned about, grouped by kind as in the audit.
     eprint!("{}", crate::report::text::findings_for_stderr(&dataset));
     counts.files_listed = dataset.files + setup.listing.problems.len() as u64;

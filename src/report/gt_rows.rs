@@ -77,7 +77,7 @@ pub struct GtRow {
     pub shape_iou: Option<f32>,
     pub positives: Option<u32>,
     pub collided: Option<u8>,
-    pub status: &'static str,
+    pub status: GtStatus,
     /// Why a skipped object was skipped.
     pub reason: Option<String>,
 }
@@ -132,7 +132,7 @@ pub fn gt_rows(result: &ImageResult, shapes: &PriorShapes) -> Vec<GtRow> {
             shape_iou: Some(shapes.best_iou(&o.corners)),
             positives: Some(g.positives),
             collided: Some(g.lost_collision as u8),
-            status: GtStatus::of(g.positives, g.forced_only, g.lost_collision).as_str(),
+            status: GtStatus::of(g.positives, g.forced_only, g.lost_collision),
             reason: None,
         });
     }
@@ -162,7 +162,7 @@ pub fn gt_rows(result: &ImageResult, shapes: &PriorShapes) -> Vec<GtRow> {
             shape_iou: None,
             positives: None,
             collided: None,
-            status: status.as_str(),
+            status,
             reason,
         });
     }
