@@ -129,7 +129,7 @@ fn assignment_counts_rates_and_coverage() {
     assert_eq!(*o.coverage.at(0.5), rate(1, 4));
     assert_eq!(r.coverage_at_threshold, rate(1, 4));
     assert_eq!(
-        serde_json::to_value(&o.coverage).unwrap(),
+        serde_json::to_value(o.coverage).unwrap(),
         serde_json::json!({
             "0.3": {"count": 3, "total": 4, "rate": 0.75},
             "0.5": {"count": 1, "total": 4, "rate": 0.25},
@@ -208,7 +208,10 @@ fn assignment_negatives_and_budget() {
     assert_eq!(n.images_without_negatives, 2);
 }
 
-fn ids(cases: &[WorstCase]) -> Vec<(&str, u32)> {
+/// An object by image id and index in its file.
+type Id<'a> = (&'a str, u32);
+
+fn ids(cases: &[WorstCase]) -> Vec<Id<'_>> {
     cases
         .iter()
         .map(|w| (w.image_id.as_str(), w.object_index))
@@ -235,7 +238,7 @@ fn worst_cases_lowest_iou_first_then_unmatched_in_dataset_order() {
 #[test]
 fn objects_to_look_at_keep_the_first_examples_in_dataset_order() {
     let r = tally(3).finish(0, 0);
-    let groups: Vec<(&str, u64, Vec<(&str, u32)>)> = r
+    let groups: Vec<(&str, u64, Vec<Id>)> = r
         .objects_to_look_at
         .iter()
         .map(|g| (g.kind, g.count, ids(&g.examples)))

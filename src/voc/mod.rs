@@ -476,6 +476,9 @@ fn resolve_size(
 /// One object resolved: kept (with the warning about it, if any) or skipped with its reason.
 /// The checks run in this order, and the first that fails is the reason: name, `<bndbox>`,
 /// coordinates, empty box, clipped away, class, difficult.
+// A skipped object is an outcome like a kept one (both are moved into the annotation's lists),
+// not an error path: boxing it would allocate once per skipped object for nothing.
+#[allow(clippy::result_large_err)]
 fn resolve_object(
     k: usize,
     o: &RawObject<'_>,
