@@ -252,8 +252,6 @@ impl DatasetTally {
                 return;
             }
         };
-        // Formatted only for the files that have something to report.
-        let path = || r.xml.display().to_string();
         let a = &r.annotation;
         s.images += 1;
         if a.objects.is_empty() {
@@ -273,6 +271,15 @@ impl DatasetTally {
             s.difficult += o.difficult as u64;
             s.objects_outside_image += o.outside as u64;
         }
+        self.add_findings(file, r);
+    }
+
+    /// The findings of one read file: skipped objects, warnings, image checks.
+    fn add_findings(&mut self, file: u64, r: &ImageResult) {
+        // Formatted only for the files that have something to report.
+        let path = || r.xml.display().to_string();
+        let a = &r.annotation;
+        let s = &mut self.summary;
         for k in &a.skipped {
             if let SkipReason::UnknownClass = &k.reason {
                 *self
