@@ -16,8 +16,9 @@ use crate::assign::{GtBox, ImageMatch, MatchParams, Matcher};
 use crate::encode::BoxCoder;
 use crate::findings::FindingKind;
 use crate::priors::PriorSet;
-use crate::voc::dataset::{find_image, read_image_header, ImageEntry};
-use crate::voc::images::{check_image, ImageCheck};
+use crate::voc::dataset::ImageEntry;
+use crate::voc::images::ImageCheck;
+use crate::voc::source::{read_annotation, read_raw_entry, AnnotationSource, FileSystem};
 use crate::voc::{self, Annotation, LabelMap, ReadOptions};
 
 /// Everything that decides an assignment.
@@ -65,95 +66,50 @@ pub struct FileError {
     pub column: usize,
 }
 
-/// Why an annotation file could not be read: the message users read (without the path) and
-/// its kind.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct ReadError {
-    pub kind: FindingKind,
-    pub message: String,
-    /// Line and column the message points at (0: none).
-    pub line: usize,
-    pub column: usize,
-}
-
-impl ReadError {
-    fn new(kind: FindingKind, message: String) -> ReadError {
-        ReadError {
-            kind,
-            message,
-            line: 0,
-            column: 0,
-        }
-    }
-}
-
-impl From<voc::input::InputError> for ReadError {
-    fn from(e: voc::input::InputError) -> ReadError {
-        ReadError::new(e.finding_kind(), e.to_string())
-    }
-}
-
-impl From<voc::XmlError> for ReadError {
-    fn from(e: voc::XmlError) -> ReadError {
-        let (line, column) = e.position();
-        ReadError {
-            kind: e.kind(),
-            message: e.to_string(),
-            line,
-            column,
-        }
-    }
-}
-
 pub type Outcome = Result<ImageResult, FileError>;
 
-/// Reads and parses one annotation file through [`voc::input`]: anything that is not a
-/// regular file (a directory named `*.xml`; a FIFO, whose read would block forever; a link
-/// that loops) is refused before a byte is read, and so are files over
-/// [`voc::xml::MAX_FILE_BYTES`]. The error is the message users read, without the path.
-pub fn read_raw(path: &std::path::Path) -> Result<voc::RawAnnotation<'static>, String> {
-    read_raw_with(path, &mut Vec::new())
-        .map(voc::RawAnnotation::into_owned)
-        .map_err(|e| e.message)
-}
+pub use crate::voc::source::{read_raw, ReadError};
 
-/// [`read_raw`] reading the bytes into `bytes` (a buffer reused from file to file).
-pub fn read_raw_with<'b>(
-    path: &std::path::Path,
-    bytes: &'b mut Vec<u8>,
-) -> Result<voc::RawAnnotation<'b>, ReadError> {
-    voc::input::read_into(path, voc::input::InputKind::Annotation, bytes)?;
-    voc::parse_annotation(bytes).map_err(ReadError::from)
-}
-
-impl Engine {
-    /// Reads, resolves and matches one image.
-    pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
-        let fail = |e: ReadError| FileError {
+impl FileError {
+    fn new(entry: &ImageEntry, path: PathBuf, e: ReadError) -> FileError {
+        FileError {
             id: entry.id.clone(),
-            path: entry.xml(),
+            path,
             message: e.message,
             kind: e.kind,
             line: e.line,
             column: e.column,
+        }
+    }
+}
+
+impl Engine {
+    /// Reads, resolves and matches one image from the file system.
+    pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
+        self.process_from(&FileSystem, entry, worker)
+    }
+
+    /// Reads one image's annotation from `source` (into the worker's buffer), resolves and
+    /// matches it.
+    pub fn process_from<S: AnnotationSource>(
+        &self,
+        source: &S,
+        entry: &ImageEntry,
+        worker: &mut Worker,
+    ) -> Outcome {
+        let xml = source.location(entry);
+        let annotation = read_annotation(
+            source,
+            entry,
+            &xml,
+            &mut worker.bytes,
+            &self.labels,
+            &self.read,
+        );
+        let annotation = match annotation {
+            Ok(a) => a,
+            Err(e) => return Err(FileError::new(entry, xml, e)),
         };
-        let xml = entry.xml();
-        let raw = read_raw_with(&xml, &mut worker.bytes).map_err(fail)?;
-        let mut size_from_image = |filename: Option<&str>| -> Result<(u32, u32), String> {
-            let path = find_image(entry, filename).ok_or_else(|| {
-                let dirs: Vec<String> = entry
-                    .image_dirs()
-                    .iter()
-                    .map(|d| d.display().to_string())
-                    .collect();
-                format!("no image found for it (looked in {})", dirs.join(", "))
-            })?;
-            let h = read_image_header(&path)?;
-            Ok((h.width, h.height))
-        };
-        let annotation = voc::resolve(raw, &self.labels, &self.read, &mut size_from_image)
-            .map_err(|m| fail(ReadError::new(FindingKind::NoImageSize, m)))?;
         let gts: Vec<GtBox> = annotation
             .objects
             .iter()
@@ -163,7 +119,9 @@ impl Engine {
             })
             .collect();
         let matching = worker.matcher.match_image(&self.priors, &gts, &self.params);
-        let image_check = self.check_images.then(|| check_image(entry, &annotation));
+        let image_check = self
+            .check_images
+            .then(|| source.check_image(entry, &annotation));
         Ok(ImageResult {
             id: entry.id.clone(),
             xml,
@@ -186,6 +144,18 @@ impl Engine {
     /// far ahead of the sink).
     pub fn run<E: Send>(
         &self,
+        entries: &[ImageEntry],
+        jobs: usize,
+        progress: impl FnMut(usize) + Send,
+        sink: impl FnMut(Outcome) -> Result<(), E> + Send,
+    ) -> Result<(), E> {
+        self.run_from(&FileSystem, entries, jobs, progress, sink)
+    }
+
+    /// [`Engine::run`] reading the annotations from `source`.
+    pub fn run_from<S: AnnotationSource, E: Send>(
+        &self,
+        source: &S,
         entries: &[ImageEntry],
         jobs: usize,
         mut progress: impl FnMut(usize) + Send,
@@ -223,7 +193,7 @@ impl Engine {
                     };
                     let mut worker = Worker::default();
                     while let Some(b) = shared.claim(batches.len(), true) {
-                        let out = self.process_batch(batches[b], &mut worker);
+                        let out = self.process_batch(source, batches[b], &mut worker);
                         shared.finish(b, out);
                     }
                 });
@@ -248,7 +218,7 @@ impl Engine {
                     }
                     drop(state);
                     if let Some(own) = shared.claim(batches.len(), false) {
-                        let out = self.process_batch(batches[own], &mut worker);
+                        let out = self.process_batch(source, batches[own], &mut worker);
                         shared.finish(own, out);
                         continue;
                     }
@@ -271,8 +241,16 @@ impl Engine {
         })
     }
 
-    fn process_batch(&self, batch: &[ImageEntry], worker: &mut Worker) -> Vec<Outcome> {
-        batch.iter().map(|e| self.process(e, worker)).collect()
+    fn process_batch<S: AnnotationSource>(
+        &self,
+        source: &S,
+        batch: &[ImageEntry],
+        worker: &mut Worker,
+    ) -> Vec<Outcome> {
+        batch
+            .iter()
+            .map(|e| self.process_from(source, e, worker))
+            .collect()
     }
 }
 
@@ -402,8 +380,8 @@ pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> ClassNames {
             .par_iter()
             .map(|e| {
                 let mut bytes = Vec::new();
-                let xml = e.xml();
-                read_raw_with(&xml, &mut bytes)
+                let xml = FileSystem.location(e);
+                read_raw_entry(&FileSystem, e, &xml, &mut bytes)
                     .map(|r| {
                         r.objects
                             .iter()

@@ -152,7 +152,7 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         };
         let first = k == 0;
         let mut ds = first.then(|| DatasetTally::new(&setup.listing));
-        let mut tally = AssignmentTally::new(engine);
+        let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
         tally.keep_examples(args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES));
         let shapes = PriorShapes::new(&engine.priors);
         let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
@@ -182,9 +182,9 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         )?;
         pb.finish_and_clear();
         if let Some(ds) = ds {
-            dataset = Some(ds.finish(engine));
+            dataset = Some(ds.finish(&engine.labels));
         }
-        configurations.push(tally.finish(engine, args.worst, args.max_unmatched));
+        configurations.push(tally.finish(args.worst, args.max_unmatched));
     }
     if let Some(w) = gt_writer {
         let path = args.gt_csv.as_deref().expect("set with the writer");

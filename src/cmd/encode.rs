@@ -398,7 +398,7 @@ fn write_images(
         },
     )?;
     pb.finish_and_clear();
-    Ok((tally.finish(engine), positives))
+    Ok((tally.finish(&engine.labels), positives))
 }
 
 /// One image's dense targets, in buffers sized once for the run.

@@ -77,7 +77,7 @@ pub struct GtRow {
     pub shape_iou: Option<f32>,
     pub positives: Option<u32>,
     pub collided: Option<u8>,
-    pub status: &'static str,
+    pub status: GtStatus,
     /// Why a skipped object was skipped.
     pub reason: Option<String>,
 }
@@ -132,14 +132,14 @@ pub fn gt_rows(result: &ImageResult, shapes: &PriorShapes) -> Vec<GtRow> {
             shape_iou: Some(shapes.best_iou(&o.corners)),
             positives: Some(g.positives),
             collided: Some(g.lost_collision as u8),
-            status: GtStatus::of(g.positives, g.forced_only, g.lost_collision).as_str(),
+            status: GtStatus::of(g.positives, g.forced_only, g.lost_collision),
             reason: None,
         });
     }
     for s in &ann.skipped {
         let (status, reason) = match &s.reason {
             SkipReason::UnknownClass => (GtStatus::SkippedUnknownClass, None),
-            SkipReason::Invalid(r) => (GtStatus::SkippedInvalid, Some(r.clone())),
+            SkipReason::Invalid(r) => (GtStatus::SkippedInvalid, Some(r.to_string())),
             SkipReason::Difficult => (GtStatus::SkippedDifficult, None),
         };
         rows.push(GtRow {
@@ -162,7 +162,7 @@ pub fn gt_rows(result: &ImageResult, shapes: &PriorShapes) -> Vec<GtRow> {
             shape_iou: None,
             positives: None,
             collided: None,
-            status: status.as_str(),
+            status,
             reason,
         });
     }

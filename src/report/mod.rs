@@ -14,16 +14,67 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::assign::MatchParams;
 use crate::findings::{Category, FindingKind};
 use crate::geometry::CenterSize;
-use crate::pipeline::{Engine, FileError, ImageResult};
+use crate::pipeline::{FileError, ImageResult};
+use crate::priors::PriorSet;
 use crate::voc::dataset::Listing;
+use crate::voc::LabelMap;
 use crate::voc::SkipReason;
 use findings::{Finding, FindingGroup, FindingTally};
 use gt_rows::{GtStatus, PriorShapes};
 
 /// Coverage thresholds reported.
 pub const COVERAGE_AT: [f32; 3] = [0.3, 0.5, 0.7];
+
+/// The coverage the comparison of configurations shows (one of [`COVERAGE_AT`]).
+pub const COVERAGE_HEADLINE: f32 = 0.5;
+
+const _: () = assert!(
+    position_in(&COVERAGE_AT, COVERAGE_HEADLINE).is_some(),
+    "COVERAGE_HEADLINE must be one of COVERAGE_AT"
+);
+
+const fn position_in(thresholds: &[f32], t: f32) -> Option<usize> {
+    let mut k = 0;
+    while k < thresholds.len() {
+        if thresholds[k] == t {
+            return Some(k);
+        }
+        k += 1;
+    }
+    None
+}
+
+/// The share of a group's GTs whose best IoU reaches each of [`COVERAGE_AT`], in its order.
+/// Serialises as a map keyed by the threshold with one decimal (`{"0.3": ..., "0.5": ...}`),
+/// keys in lexical order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Coverage(pub [Rate; COVERAGE_AT.len()]);
+
+impl Coverage {
+    /// The rate at `t`, which must be one of [`COVERAGE_AT`] (a compile-time constant
+    /// everywhere it is called).
+    pub fn at(&self, t: f32) -> &Rate {
+        let k = position_in(&COVERAGE_AT, t)
+            .unwrap_or_else(|| panic!("coverage at {t} is not reported (COVERAGE_AT)"));
+        &self.0[k]
+    }
+
+    /// Each threshold of [`COVERAGE_AT`] with its rate.
+    pub fn iter(&self) -> impl Iterator<Item = (f32, &Rate)> {
+        COVERAGE_AT.iter().copied().zip(&self.0)
+    }
+}
+
+impl Serialize for Coverage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let keyed: BTreeMap<String, &Rate> =
+            self.iter().map(|(t, r)| (format!("{t:.1}"), r)).collect();
+        keyed.serialize(s)
+    }
+}
 
 /// Size buckets on `sqrt(w * h)` of the normalised box.
 pub const SIZE_BUCKETS: [(&str, f32, f32); 3] = [
@@ -201,8 +252,6 @@ impl DatasetTally {
                 return;
             }
         };
-        // Formatted only for the files that have something to report.
-        let path = || r.xml.display().to_string();
         let a = &r.annotation;
         s.images += 1;
         if a.objects.is_empty() {
@@ -222,6 +271,15 @@ impl DatasetTally {
             s.difficult += o.difficult as u64;
             s.objects_outside_image += o.outside as u64;
         }
+        self.add_findings(file, r);
+    }
+
+    /// The findings of one read file: skipped objects, warnings, image checks.
+    fn add_findings(&mut self, file: u64, r: &ImageResult) {
+        // Formatted only for the files that have something to report.
+        let path = || r.xml.display().to_string();
+        let a = &r.annotation;
+        let s = &mut self.summary;
         for k in &a.skipped {
             if let SkipReason::UnknownClass = &k.reason {
                 *self
@@ -284,12 +342,12 @@ impl DatasetTally {
         }
     }
 
-    pub fn finish(mut self, engine: &Engine) -> DatasetSummary {
+    pub fn finish(mut self, labels: &LabelMap) -> DatasetSummary {
         let mut unknown: Vec<UnknownClass> = self
             .unknown
             .into_iter()
             .map(|(name, count)| UnknownClass {
-                did_you_mean: engine.labels.suggest(&name).map(str::to_string),
+                did_you_mean: labels.suggest(&name).map(str::to_string),
                 name,
                 count,
             })
@@ -363,11 +421,7 @@ impl GroupAcc {
             forced_only: Rate::new(self.forced_only, n),
             lost_collision: Rate::new(self.lost, n),
             mean_positives: self.mean_positives(),
-            coverage: COVERAGE_AT
-                .iter()
-                .zip(self.covered)
-                .map(|(&t, c)| (format!("{t:.1}"), Rate::new(c, n)))
-                .collect(),
+            coverage: Coverage(self.covered.map(|c| Rate::new(c, n))),
         }
     }
 }
@@ -541,7 +595,7 @@ pub struct GroupStats {
     pub lost_collision: Rate,
     pub mean_positives: f64,
     /// Share of GTs whose best IoU reaches each of [`COVERAGE_AT`].
-    pub coverage: BTreeMap<String, Rate>,
+    pub coverage: Coverage,
 }
 
 /// Best IoU with the real priors next to best IoU with a prior shape at the GT's own centre.
@@ -690,6 +744,8 @@ pub const DEFAULT_EXAMPLES: usize = 3;
 pub struct AssignmentTally {
     shapes: PriorShapes,
     config: ConfigSummary,
+    /// Names the classes in the report.
+    labels: LabelMap,
     records: Chunked<GtRecord>,
     images: Vec<(String, PathBuf)>,
     /// The report's groupings, accumulated as GTs arrive (in dataset order, so every sum is
@@ -719,19 +775,21 @@ impl AssignmentTally {
         self.look_at_open = self.look_at.iter().any(|l| l.len() < n);
     }
 
-    pub fn new(engine: &Engine) -> Self {
+    /// A tally for matching with `priors` and `params`; `labels` names the classes.
+    pub fn new(priors: &PriorSet, params: &MatchParams, labels: &LabelMap) -> Self {
         AssignmentTally {
-            shapes: PriorShapes::new(&engine.priors),
+            shapes: PriorShapes::new(priors),
             config: ConfigSummary {
-                priors: engine.priors.name().to_string(),
-                num_priors: engine.priors.len(),
-                threshold: engine.params.threshold,
-                collision: engine.params.collision,
-                neg_pos_ratio: engine.params.neg_pos_ratio,
+                priors: priors.name().to_string(),
+                num_priors: priors.len(),
+                threshold: params.threshold,
+                collision: params.collision,
+                neg_pos_ratio: params.neg_pos_ratio,
             },
+            labels: labels.clone(),
             records: Chunked::new(),
             images: Vec::new(),
-            groups: Groups::new(engine.labels.num_labels().max(1)),
+            groups: Groups::new(labels.num_labels().max(1)),
             positives: 0,
             negatives: 0,
             budget: 0,
@@ -799,7 +857,7 @@ impl AssignmentTally {
     /// Builds the report; `worst` is how many lowest-IoU GTs to list, followed by the unmatched
     /// GTs not among them, at most `max_unmatched` of those (a crowded set can have hundreds of
     /// thousands; the GT table lists every one).
-    pub fn finish(self, engine: &Engine, worst: usize, max_unmatched: usize) -> AssignmentReport {
+    pub fn finish(self, worst: usize, max_unmatched: usize) -> AssignmentReport {
         let g = &self.groups;
         let n = g.overall.n;
         let positives_per_gt = POSITIVE_BINS
@@ -807,61 +865,58 @@ impl AssignmentTally {
             .zip(g.positive_bins)
             .map(|((name, _, _), c)| (name.to_string(), c))
             .collect();
-        let median = match n {
-            0 => 0.0,
-            l => {
-                let upper = g.positives_at_rank(l / 2) as f64;
-                if l % 2 == 1 {
-                    upper
-                } else {
-                    (g.positives_at_rank(l / 2 - 1) as f64 + upper) / 2.0
-                }
-            }
-        };
-        let by_class = g
+        let (picked, unmatched_not_listed) = self.worst_case_order(worst, max_unmatched);
+        let o = &g.overall;
+        let objects_to_look_at = LOOK_AT
+            .iter()
+            .zip([o.unmatched, o.lost, o.forced_only])
+            .zip(&self.look_at)
+            .map(|(((kind, title, meaning, fix), count), ex)| LookAtGroup {
+                kind,
+                count,
+                title,
+                meaning,
+                fix,
+                examples: ex.iter().map(|&k| self.case(k as usize)).collect(),
+            })
+            .collect();
+        AssignmentReport {
+            gts: n,
+            positives_per_gt,
+            positives_per_gt_mean: g.overall.mean_positives(),
+            positives_per_gt_median: g.median_positives(),
+            overall: g.overall.stats("all".into()),
+            by_class: self.by_class(),
+            by_size: bucketed(&SIZE_BUCKETS, &g.by_size),
+            by_aspect: bucketed(&ASPECT_BUCKETS, &g.by_aspect),
+            best_iou_histogram: g.histogram(),
+            shape_vs_grid: g.shape_vs_grid(),
+            negatives: self.negatives(),
+            coverage_at_threshold: Rate::new(g.at_threshold, n),
+            worst_cases: picked.into_iter().map(|k| self.case(k)).collect(),
+            unmatched_not_listed,
+            objects_to_look_at,
+            config: self.config,
+        }
+    }
+
+    /// The classes that have GTs, in label order (background left out).
+    fn by_class(&self) -> Vec<GroupStats> {
+        self.groups
             .by_class
             .iter()
             .enumerate()
             .filter(|(label, acc)| *label > 0 && acc.n > 0)
             .map(|(label, acc)| {
-                let name = engine.labels.name(label as u32).unwrap_or("?");
+                let name = self.labels.name(label as u32).unwrap_or("?");
                 acc.stats(name.to_string())
             })
-            .collect();
-        let bucketed = |buckets: &[(&str, f32, f32)], accs: &[GroupAcc]| -> Vec<GroupStats> {
-            accs.iter()
-                .zip(buckets)
-                .map(|(acc, (name, _, _))| acc.stats(name.to_string()))
-                .collect()
-        };
-        let by_size = bucketed(&SIZE_BUCKETS, &g.by_size);
-        let by_aspect = bucketed(&ASPECT_BUCKETS, &g.by_aspect);
-        let histogram: Vec<HistogramBin> = g
-            .histogram
-            .iter()
-            .enumerate()
-            .map(|(k, &count)| HistogramBin {
-                lo: k as f32 / 10.0,
-                hi: (k + 1) as f32 / 10.0,
-                count,
-            })
-            .collect();
-        let overall_svg = g.svg.row("all".into());
-        let shape_vs_grid = ShapeVsGrid {
-            mean_best_iou: overall_svg.mean_best_iou,
-            mean_shape_iou: overall_svg.mean_shape_iou,
-            lost_to_grid: Rate::new(overall_svg.lost_to_grid, n),
-            shapes_do_not_fit: Rate::new(overall_svg.shapes_do_not_fit, n),
-            by_size: g
-                .svg_by_size
-                .iter()
-                .zip(&SIZE_BUCKETS)
-                .map(|(acc, (name, _, _))| acc.row(name.to_string()))
-                .collect(),
-        };
+            .collect()
+    }
 
+    fn negatives(&self) -> NegativeStats {
         let images = self.matched_images.max(1) as f64;
-        let negatives = NegativeStats {
+        NegativeStats {
             positives: self.positives,
             negatives: self.negatives,
             hard_negative_budget: self.budget,
@@ -876,10 +931,13 @@ impl AssignmentTally {
             positives_per_image_mean: self.positives as f64 / images,
             images_budget_exceeds_negatives: self.budget_exceeds,
             images_without_negatives: self.no_positive_images,
-        };
+        }
+    }
 
-        // Worst cases: lowest best IoU first (ties in dataset order), then unmatched ones not
-        // already listed.
+    /// Record indices of the worst cases: the `worst` lowest best IoUs first (ties in dataset
+    /// order), then the unmatched ones not already listed, in dataset order, at most
+    /// `max_unmatched`; and how many unmatched were left out.
+    fn worst_case_order(&self, worst: usize, max_unmatched: usize) -> (Vec<usize>, u64) {
         let by_iou = |a: &usize, b: &usize| {
             self.records[*a]
                 .best_iou
@@ -903,55 +961,78 @@ impl AssignmentTally {
         let unmatched_not_listed = extra.len().saturating_sub(max_unmatched) as u64;
         extra.truncate(max_unmatched);
         picked.extend(extra);
-        let case = |k: usize| {
-            let r = &self.records[k];
-            let (id, path) = &self.images[r.image as usize];
-            WorstCase {
-                path: path.display().to_string(),
-                image_id: id.clone(),
-                object_index: r.object_index,
-                class: engine.labels.name(r.label).unwrap_or("?").to_string(),
-                pixel_box: r.pixel,
-                best_iou: r.best_iou,
-                shape_iou: r.shape_iou,
-                positives: r.positives,
-                status: GtStatus::of(r.positives, r.forced_only, r.lost),
-            }
-        };
-        let o = &g.overall;
-        let objects_to_look_at = LOOK_AT
-            .iter()
-            .zip([o.unmatched, o.lost, o.forced_only])
-            .zip(&self.look_at)
-            .map(|(((kind, title, meaning, fix), count), ex)| LookAtGroup {
-                kind,
-                count,
-                title,
-                meaning,
-                fix,
-                examples: ex.iter().map(|&k| case(k as usize)).collect(),
-            })
-            .collect();
-        let worst_cases = picked.into_iter().map(case).collect();
+        (picked, unmatched_not_listed)
+    }
 
-        let coverage_at_threshold = Rate::new(g.at_threshold, n);
-        AssignmentReport {
-            gts: n,
-            positives_per_gt,
-            positives_per_gt_mean: g.overall.mean_positives(),
-            positives_per_gt_median: median,
-            overall: g.overall.stats("all".into()),
-            by_class,
-            by_size,
-            by_aspect,
-            best_iou_histogram: histogram,
-            shape_vs_grid,
-            negatives,
-            coverage_at_threshold,
-            worst_cases,
-            unmatched_not_listed,
-            objects_to_look_at,
-            config: self.config,
+    /// The worst-case row of record `k`.
+    fn case(&self, k: usize) -> WorstCase {
+        let r = &self.records[k];
+        let (id, path) = &self.images[r.image as usize];
+        WorstCase {
+            path: path.display().to_string(),
+            image_id: id.clone(),
+            object_index: r.object_index,
+            class: self.labels.name(r.label).unwrap_or("?").to_string(),
+            pixel_box: r.pixel,
+            best_iou: r.best_iou,
+            shape_iou: r.shape_iou,
+            positives: r.positives,
+            status: GtStatus::of(r.positives, r.forced_only, r.lost),
+        }
+    }
+}
+
+/// One row per bucket, named by it.
+fn bucketed(buckets: &[(&str, f32, f32)], accs: &[GroupAcc]) -> Vec<GroupStats> {
+    accs.iter()
+        .zip(buckets)
+        .map(|(acc, (name, _, _))| acc.stats(name.to_string()))
+        .collect()
+}
+
+impl Groups {
+    /// The median number of positives per GT (the mean of the two middle ones for an even
+    /// count; 0 without GTs).
+    fn median_positives(&self) -> f64 {
+        match self.overall.n {
+            0 => 0.0,
+            l => {
+                let upper = self.positives_at_rank(l / 2) as f64;
+                if l % 2 == 1 {
+                    upper
+                } else {
+                    (self.positives_at_rank(l / 2 - 1) as f64 + upper) / 2.0
+                }
+            }
+        }
+    }
+
+    fn histogram(&self) -> Vec<HistogramBin> {
+        self.histogram
+            .iter()
+            .enumerate()
+            .map(|(k, &count)| HistogramBin {
+                lo: k as f32 / 10.0,
+                hi: (k + 1) as f32 / 10.0,
+                count,
+            })
+            .collect()
+    }
+
+    fn shape_vs_grid(&self) -> ShapeVsGrid {
+        let n = self.overall.n;
+        let overall = self.svg.row("all".into());
+        ShapeVsGrid {
+            mean_best_iou: overall.mean_best_iou,
+            mean_shape_iou: overall.mean_shape_iou,
+            lost_to_grid: Rate::new(overall.lost_to_grid, n),
+            shapes_do_not_fit: Rate::new(overall.shapes_do_not_fit, n),
+            by_size: self
+                .svg_by_size
+                .iter()
+                .zip(&SIZE_BUCKETS)
+                .map(|(acc, (name, _, _))| acc.row(name.to_string()))
+                .collect(),
         }
     }
 }
@@ -990,3 +1071,6 @@ mod chunked_tests {
         assert_eq!(c.chunks.len(), 4);
     }
 }
+
+#[cfg(test)]
+mod tally_tests;

@@ -471,33 +471,34 @@ pub fn findings_for_stderr(d: &DatasetSummary) -> String {
 }
 
 fn group_table(title: &str, groups: &[GroupStats], out: &mut String) {
-    let mut t = Table::new(&[
+    let coverage: Vec<String> = super::COVERAGE_AT
+        .iter()
+        .map(|t| format!("cov@{t:.1}"))
+        .collect();
+    let mut header = vec![
         title,
         "GTs",
         "unmatched",
         "forced-only",
         "lost coll.",
         "pos/GT",
-        "cov@0.3",
-        "cov@0.5",
-        "cov@0.7",
-    ]);
+    ];
+    header.extend(coverage.iter().map(String::as_str));
+    let mut t = Table::new(&header);
     for g in groups {
         if g.gts == 0 {
             continue;
         }
-        let cov = |k: &str| g.coverage.get(k).map(pct_only).unwrap_or_default();
-        t.row(vec![
+        let mut row = vec![
             g.group.clone(),
             g.gts.to_string(),
             pct(&g.unmatched),
             pct(&g.forced_only),
             pct(&g.lost_collision),
             format!("{:.2}", g.mean_positives),
-            cov("0.3"),
-            cov("0.5"),
-            cov("0.7"),
-        ]);
+        ];
+        row.extend(g.coverage.iter().map(|(_, r)| pct_only(r)));
+        t.row(row);
     }
     t.render(out, "  ");
 }
@@ -505,8 +506,30 @@ fn group_table(title: &str, groups: &[GroupStats], out: &mut String) {
 /// One configuration's section: its summary, then blocks (objects to look at, tables) that are
 /// shown while they fit in `max_lines`, the most telling first; the others are named.
 fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize, out: &mut String) {
-    let c = &a.config;
+    let head = assignment_head(a);
+    let table = |title: &str, groups: &[GroupStats]| {
+        let mut t = String::from("\n");
+        group_table(title, groups, &mut t);
+        t
+    };
+    // (name, priority: lower is kept first, text), in display order.
+    let blocks: Vec<(&str, u8, String)> = vec![
+        ("objects to look at", 0, look_at_block(a, opts)),
+        ("by size", 1, table("by size", &a.by_size)),
+        ("by aspect", 5, table("by aspect (w/h)", &a.by_aspect)),
+        ("by class", 3, class_block(a)),
+        ("best-IoU histogram", 7, histogram_block(a)),
+        ("shape vs grid", 2, shape_vs_grid_block(a)),
+        ("negatives", 4, negatives_block(a)),
+        ("worst cases", 6, worst_cases_block(a, opts)),
+    ];
+    render_fitting(&head, &blocks, opts, max_lines, out);
+}
+
+/// The summary lines of one configuration, always shown.
+fn assignment_head(a: &AssignmentReport) -> String {
     let mut head = String::new();
+    let c = &a.config;
     let _ = writeln!(
         head,
         "\nAssignment: {} ({} priors), threshold {}, collisions {}, {} ground truths",
@@ -532,12 +555,15 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
         "  lost collision   {}  lost their forced prior to a later object",
         pct(&o.lost_collision)
     );
+    let coverage: Vec<String> = o
+        .coverage
+        .iter()
+        .map(|(t, r)| format!("@{t:.1} {}", pct(r)))
+        .collect();
     let _ = writeln!(
         head,
-        "  coverage         @0.3 {}  @0.5 {}  @0.7 {}  (best IoU with any prior)",
-        o.coverage.get("0.3").map(pct).unwrap_or_default(),
-        o.coverage.get("0.5").map(pct).unwrap_or_default(),
-        o.coverage.get("0.7").map(pct).unwrap_or_default()
+        "  coverage         {}  (best IoU with any prior)",
+        coverage.join("  ")
     );
     // In bin order (the map's own order is lexical: ">10" would come first).
     let hist: Vec<String> = super::POSITIVE_BINS
@@ -556,9 +582,10 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
         hist.join(", ")
     );
 
-    // (name, priority: lower is kept first, text), in display order.
-    let mut blocks: Vec<(&str, u8, String)> = Vec::new();
+    head
+}
 
+fn look_at_block(a: &AssignmentReport, opts: &TextOptions) -> String {
     let mut look = String::new();
     if a.objects_to_look_at.iter().any(|g| g.count > 0) {
         look.push_str(
@@ -584,15 +611,11 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
             }
         }
     }
-    blocks.push(("objects to look at", 0, look));
+    look
+}
 
-    let mut t = String::from("\n");
-    group_table("by size", &a.by_size, &mut t);
-    blocks.push(("by size", 1, t));
-    let mut t = String::from("\n");
-    group_table("by aspect (w/h)", &a.by_aspect, &mut t);
-    blocks.push(("by aspect", 5, t));
-
+/// The by-class table, of the classes with the most GTs when there are many.
+fn class_block(a: &AssignmentReport) -> String {
     let mut t = String::from("\n");
     const MAX_CLASSES: usize = 20;
     if a.by_class.len() > MAX_CLASSES {
@@ -610,8 +633,10 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
     } else {
         group_table("by class", &a.by_class, &mut t);
     }
-    blocks.push(("by class", 3, t));
+    t
+}
 
+fn histogram_block(a: &AssignmentReport) -> String {
     let mut t = String::from("\n  best IoU    GTs\n");
     let max = a
         .best_iou_histogram
@@ -624,8 +649,10 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
         let bar = "#".repeat(((b.count * 40).div_ceil(max)) as usize);
         let _ = writeln!(t, "  {:.1}-{:.1}  {:>5}  {bar}", b.lo, b.hi, b.count);
     }
-    blocks.push(("best-IoU histogram", 7, t));
+    t
+}
 
+fn shape_vs_grid_block(a: &AssignmentReport) -> String {
     let s = &a.shape_vs_grid;
     let mut t = String::new();
     let _ = writeln!(
@@ -665,8 +692,10 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
         ]);
     }
     tb.render(&mut t, "  ");
-    blocks.push(("shape vs grid", 2, t));
+    t
+}
 
+fn negatives_block(a: &AssignmentReport) -> String {
     let n = &a.negatives;
     let mut t = String::new();
     let _ = writeln!(
@@ -693,8 +722,10 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
         "                   {} images with no positive: they contribute no negatives at all",
         n.images_without_negatives
     );
-    blocks.push(("negatives", 4, t));
+    t
+}
 
+fn worst_cases_block(a: &AssignmentReport, opts: &TextOptions) -> String {
     let rows = a.worst_cases.len().min(opts.worst);
     let mut t = String::new();
     if rows > 0 {
@@ -726,10 +757,20 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
         }
         tb.render(&mut t, "  ");
     }
-    blocks.push(("worst cases", 6, t));
+    t
+}
 
+/// Writes `head`, then the `blocks` kept by priority while they fit in `max_lines` (all of them
+/// without a line limit), in display order, then the names of those left out.
+fn render_fitting(
+    head: &str,
+    blocks: &[(&str, u8, String)],
+    opts: &TextOptions,
+    max_lines: usize,
+    out: &mut String,
+) {
     // Keep blocks by priority while they fit (two lines are kept for naming the others).
-    let mut used = line_count(&head) + 2;
+    let mut used = line_count(head) + 2;
     let mut keep = vec![false; blocks.len()];
     let mut order: Vec<usize> = (0..blocks.len()).collect();
     order.sort_by_key(|&k| blocks[k].1);
@@ -740,7 +781,7 @@ fn render_assignment(a: &AssignmentReport, opts: &TextOptions, max_lines: usize,
             used += l;
         }
     }
-    out.push_str(&head);
+    out.push_str(head);
     let mut left_out = Vec::new();
     for ((name, _, text), kept) in blocks.iter().zip(keep) {
         if kept {
@@ -773,16 +814,13 @@ fn render_comparison(configs: &[AssignmentReport], out: &mut String) {
         r.extend(configs.iter().map(f));
         t.row(r);
     };
-    row("coverage@0.5", &|a| {
-        a.overall.coverage.get("0.5").map(pct).unwrap_or_default()
+    const HEADLINE: f32 = super::COVERAGE_HEADLINE;
+    row(&format!("coverage@{HEADLINE:.1}"), &|a| {
+        pct(a.overall.coverage.at(HEADLINE))
     });
     for (k, (name, _, _)) in super::SIZE_BUCKETS.iter().enumerate() {
         row(&format!("  {name}"), &|a| {
-            a.by_size[k]
-                .coverage
-                .get("0.5")
-                .map(pct)
-                .unwrap_or_default()
+            pct(a.by_size[k].coverage.at(HEADLINE))
         });
     }
     row("unmatched GTs", &|a| pct(&a.overall.unmatched));

@@ -15,11 +15,6 @@ use std::sync::Arc;
 use super::input::{confined_id, file_problem, read_text, InputError, InputKind};
 use crate::findings::FindingKind;
 
-/// Image file extensions tried, in order, when `<filename>` does not name an existing file.
-pub const IMAGE_EXTENSIONS: [&str; 12] = [
-    "jpg", "jpeg", "png", "JPG", "JPEG", "PNG", "bmp", "BMP", "webp", "tif", "tiff", "gif",
-];
-
 /// One image of a dataset: its id and annotation file.
 ///
 /// Kept small (the listing holds one per image, a million for a large set): the folder, the
@@ -1019,52 +1014,4 @@ fn sort_key(name: &[u8]) -> u128 {
     let n = name.len().min(16);
     k[..n].copy_from_slice(&name[..n]);
     u128::from_be_bytes(k)
-}
-
-/// Finds an entry's image: by `<filename>` (as written, then its last path component), then by
-/// the id with the usual extensions, in each image folder in turn.
-pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
-    for dir in entry.image_dirs() {
-        if let Some(f) = filename.filter(|f| !f.is_empty()) {
-            // An absolute <filename> (labelImg's C:\\... or /home/...) or one climbing out with
-            // `..` must not pick up some other file on this machine: only its last component is
-            // looked up then.
-            let escapes = Path::new(f).is_absolute()
-                || f.contains(':')
-                || f.split(['/', '\\']).any(|c| c == "..");
-            let p = dir.join(f);
-            if !escapes && p.is_file() {
-                return Some(p);
-            }
-            if let Some(base) = f.rsplit(['/', '\\']).next() {
-                let p = dir.join(base);
-                if p.is_file() {
-                    return Some(p);
-                }
-                // `--recursive`: the id is a relative path; the image may sit in the same
-                // subfolder of the image folder.
-                if let Some((sub, _)) = entry.id.rsplit_once('/') {
-                    let p = dir.join(sub).join(base);
-                    if p.is_file() {
-                        return Some(p);
-                    }
-                }
-            }
-        }
-        for ext in IMAGE_EXTENSIONS {
-            let p = dir.join(format!("{}.{ext}", entry.id));
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
-}
-
-/// Reads an image's size from its header (format sniffed from the content, not the extension;
-/// pixels are not decoded). The size is the stored one, as the reference's decoder sees it
-/// (EXIF orientation is not applied). See [`super::images`] for the full header checks.
-pub fn read_image_header(path: &Path) -> Result<super::images::ImageInfo, String> {
-    super::images::read_image_info(path)
-        .map_err(|e| format!("image {} cannot be read: {e}", path.display()))
 }

@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::dataset::{find_image, ImageEntry};
+use super::dataset::ImageEntry;
 use super::{Annotation, SizeSource};
 
 /// An image's header facts.
@@ -99,8 +99,8 @@ impl std::fmt::Display for ImageFinding {
             }
             ImageFinding::UnreadableImage { path, message } => write!(
                 f,
-                "image {} cannot be read: {message}: replace it with a valid image",
-                path.display()
+                "{}: replace it with a valid image",
+                Unreadable { path, message }
             ),
             ImageFinding::FormatMismatch {
                 path,
@@ -150,6 +150,91 @@ impl std::fmt::Display for ImageFinding {
             ),
         }
     }
+}
+
+/// Image file extensions tried, in order, when `<filename>` does not name an existing file.
+pub const IMAGE_EXTENSIONS: [&str; 12] = [
+    "jpg", "jpeg", "png", "JPG", "JPEG", "PNG", "bmp", "BMP", "webp", "tif", "tiff", "gif",
+];
+
+/// Finds an entry's image: by `<filename>` (as written, then its last path component), then by
+/// the id with the usual extensions, in each image folder in turn.
+pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
+    for dir in entry.image_dirs() {
+        if let Some(f) = filename.filter(|f| !f.is_empty()) {
+            // An absolute <filename> (labelImg's C:\\... or /home/...) or one climbing out with
+            // `..` must not pick up some other file on this machine: only its last component is
+            // looked up then.
+            let escapes = Path::new(f).is_absolute()
+                || f.contains(':')
+                || f.split(['/', '\\']).any(|c| c == "..");
+            let p = dir.join(f);
+            if !escapes && p.is_file() {
+                return Some(p);
+            }
+            if let Some(base) = f.rsplit(['/', '\\']).next() {
+                let p = dir.join(base);
+                if p.is_file() {
+                    return Some(p);
+                }
+                // `--recursive`: the id is a relative path; the image may sit in the same
+                // subfolder of the image folder.
+                if let Some((sub, _)) = entry.id.rsplit_once('/') {
+                    let p = dir.join(sub).join(base);
+                    if p.is_file() {
+                        return Some(p);
+                    }
+                }
+            }
+        }
+        for ext in IMAGE_EXTENSIONS {
+            let p = dir.join(format!("{}.{ext}", entry.id));
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// `image PATH cannot be read: WHY`: how every message names an image that cannot be read.
+struct Unreadable<'a> {
+    path: &'a Path,
+    message: &'a str,
+}
+
+impl std::fmt::Display for Unreadable<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "image {} cannot be read: {}",
+            self.path.display(),
+            self.message
+        )
+    }
+}
+
+/// The size of an entry's image from its header, for an annotation whose `<size>` is missing,
+/// 0 or unusable (what [`super::resolve`] asks through its size lookup). The size is the
+/// stored one, as the reference's decoder sees it (EXIF orientation is not applied). The error
+/// is the message users read.
+pub fn image_size(entry: &ImageEntry, filename: Option<&str>) -> Result<(u32, u32), String> {
+    let path = find_image(entry, filename).ok_or_else(|| {
+        let dirs: Vec<String> = entry
+            .image_dirs()
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect();
+        format!("no image found for it (looked in {})", dirs.join(", "))
+    })?;
+    let info = read_image_info(&path).map_err(|message| {
+        Unreadable {
+            path: &path,
+            message: &message,
+        }
+        .to_string()
+    })?;
+    Ok((info.width, info.height))
 }
 
 /// What [`check_image`] found: the image (when found and readable) and the findings, in the
