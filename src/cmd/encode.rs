@@ -520,10 +520,9 @@ fn check_invalid_objects(strict: bool, r: &ImageResult) -> anyhow::Result<()> {
     for s in &r.annotation.skipped {
         if let SkipReason::Invalid(why) = &s.reason {
             anyhow::bail!(
-                "--strict: {}: object {} (line {}): {why}; nothing written",
+                "--strict: {}: {}: {why}; nothing written",
                 r.xml.display(),
-                s.index_in_file,
-                s.line
+                s.locator()
             );
         }
     }

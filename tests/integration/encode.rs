@@ -358,6 +358,32 @@ fn broken_dataset(root: &Path) -> PathBuf {
     ds
 }
 
+/// `--strict` names an invalid object as every other message does (the one locator of a skipped
+/// object: index, class, line and column) and writes nothing.
+#[test]
+fn strict_names_an_invalid_object_with_its_class_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ds = tmp.path().join("ds");
+    std::fs::create_dir_all(&ds).unwrap();
+    std::fs::write(
+        ds.join("a.xml"),
+        "<annotation><size><width>100</width><height>100</height></size>\n\
+         <object><name>dog</name><bndbox><xmin>40</xmin><ymin>1</ymin><xmax>12</xmax>\
+         <ymax>9</ymax></bndbox></object></annotation>\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = encode(&ds, &out, &["--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+    let expected = format!(
+        "--strict: {}: object 0 (\"dog\", line 2, column 1): xmax (12) <= xmin (40): an empty or \
+         inverted box; nothing written",
+        ds.join("a.xml").display()
+    );
+    assert!(stderr(&o).contains(&expected), "{}", stderr(&o));
+    assert!(!out.exists(), "--strict: nothing written");
+}
+
 #[test]
 fn rejected_files_are_left_out_and_listed_or_fatal_with_strict() {
     let tmp = tempfile::tempdir().unwrap();
