@@ -146,6 +146,12 @@ impl Matcher {
     }
 
     /// Matches `gts` against `priors`.
+    ///
+    /// Longer than the house's ~80 lines on purpose: it is the reference's matching in its
+    /// order (per-GT best prior, per-prior best GT, forced matches written in GT order, the
+    /// threshold), and the exactness argument (ties, f32 order, which priors can be skipped) is
+    /// read against the reference step by step; split into helpers, the shared scratch arrays
+    /// and the early exits would have to cross function boundaries on the hottest path.
     pub fn match_image(
         &mut self,
         priors: &PriorSet,

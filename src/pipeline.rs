@@ -153,6 +153,11 @@ impl Engine {
     }
 
     /// [`Engine::run`] reading the annotations from `source`.
+    ///
+    /// Kept in one piece (~85 lines): the stop guard, the window of batches in flight and the
+    /// in-order hand-over to the sink are one protocol between the helpers and the calling
+    /// thread; its invariants (every helper stops, no batch is lost or reordered, a sink error
+    /// or a panic ends the run) are checked by reading it whole, and by the pipeline tests.
     pub fn run_from<S: AnnotationSource, E: Send>(
         &self,
         source: &S,

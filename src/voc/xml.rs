@@ -671,6 +671,9 @@ impl<'t> Builder<'t> {
     }
 
     /// A start tag named `name` whose `<` is at byte `start`.
+    ///
+    /// One match over (context, tag) of ~110 lines: the VOC schema as a table, read best in
+    /// one place; each arm is a line or two (the context a child opens, or a warning).
     fn start(&mut self, name: &str, start: usize) -> Result<(), XmlError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.error_at(
