@@ -344,7 +344,7 @@ pub fn thread_pool(jobs: usize) -> rayon::ThreadPool {
         .expect("thread pool")
 }
 
-/// What `--classes auto` found in the files.
+/// The class names found in a dataset's annotations (for a label map taken from the data).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClassNames {
     /// Normalised class names, sorted, unique.
@@ -355,38 +355,22 @@ pub struct ClassNames {
     pub first_error: Option<String>,
 }
 
-impl ClassNames {
-    /// Why no name was found in `files` annotation files.
-    pub fn why_none(&self, files: usize) -> String {
-        if self.unreadable == files {
-            format!(
-                "--classes auto: no class name can be taken from the dataset: all {files} \
-                 annotation files were rejected{}",
-                self.first_error
-                    .as_deref()
-                    .map(|e| format!(" (first: {e})"))
-                    .unwrap_or_default()
-            )
-        } else {
-            format!(
-                "--classes auto: the {} annotation files read hold no object with a <name>",
-                files - self.unreadable
-            )
-        }
-    }
-}
-
-/// `--classes auto`: the normalised class names used in the files, read in parallel. Files that
-/// cannot be read are counted and skipped here (they are reported by the main pass).
-pub fn collect_class_names(entries: &[ImageEntry], jobs: usize) -> ClassNames {
+/// The normalised class names used in the annotations of `entries`, read from `source` in
+/// parallel (`--classes auto`). Annotations that cannot be read are counted and skipped here
+/// (they are reported by the main pass).
+pub fn collect_class_names<S: AnnotationSource>(
+    source: &S,
+    entries: &[ImageEntry],
+    jobs: usize,
+) -> ClassNames {
     let pool = thread_pool(jobs);
     let per_file: Vec<Result<Vec<String>, String>> = pool.install(|| {
         entries
             .par_iter()
             .map(|e| {
                 let mut bytes = Vec::new();
-                let xml = FileSystem.location(e);
-                read_raw_entry(&FileSystem, e, &xml, &mut bytes)
+                let xml = source.location(e);
+                read_raw_entry(source, e, &xml, &mut bytes)
                     .map(|r| {
                         r.objects
                             .iter()

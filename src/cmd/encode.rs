@@ -26,7 +26,8 @@ use crate::pipeline::{Engine, FileError, ImageResult};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
 use crate::report::{DatasetSummary, DatasetTally};
-use crate::sink::encoded::{EncodedOutput, FileInfo};
+use crate::sink::atomic::OutputError;
+use crate::sink::encoded::{EncodedError, EncodedOutput, FileInfo};
 use crate::sink::format::{ArrayInfo, TargetSpec};
 use crate::sink::{ImageTargets, LabelDtype, LabelDtypeTooSmall, TargetFormat};
 use crate::voc::{CoordBase, DifficultPolicy, SkipReason};
@@ -272,7 +273,8 @@ pub fn encode(
         expected_rows: Some(setup.listing.entries.len() as u64),
         all_priors: args.all_priors,
     };
-    let mut output = EncodedOutput::create(&args.out, args.force, args.format, spec)?;
+    let mut output =
+        EncodedOutput::create(&args.out, args.force, args.format, spec).map_err(in_flag_terms)?;
     for dead in output.removed_dead_staging() {
         eprintln!(
             "ssd-assign: note: removed {}, the staging folder of an earlier run that was killed \
@@ -527,4 +529,37 @@ fn check_invalid_objects(strict: bool, r: &ImageResult) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// An output folder that cannot be used, in the terms of the flags that fix it (`--force`,
+/// `--out`); the library's own texts name the settings.
+fn in_flag_terms(e: EncodedError) -> anyhow::Error {
+    let EncodedError::Folder(folder) = &e else {
+        return e.into();
+    };
+    let dir = |d: &std::path::Path| d.display().to_string();
+    anyhow::anyhow!(match folder {
+        OutputError::Exists { dir: d, existing } => format!(
+            "{}: already holds output ({}); pass --force to overwrite it, or choose another --out",
+            dir(d),
+            existing.join(", ")
+        ),
+        OutputError::Busy { dir: d, lock, pid } => format!(
+            "{}: another ssd-assign run ({}) is writing there (it holds the lock on {}); wait for \
+             it to finish, or choose another --out",
+            dir(d),
+            pid.map_or("pid unknown".to_string(), |p| format!("pid {p}")),
+            lock.display()
+        ),
+        OutputError::NotADirectory(d) => {
+            format!("{}: is not a directory; --out must name a folder", dir(d))
+        }
+        OutputError::DanglingLink(link, target) => format!(
+            "{}: is a symbolic link to {}, which does not exist: create that folder, or choose \
+             another --out",
+            dir(link),
+            target.display()
+        ),
+        OutputError::Io { .. } => return e.into(),
+    })
 }

@@ -16,9 +16,10 @@ use args::{ClassesSpec, DatasetArgs, MatchArgs, PriorsArgs};
 
 use crate::assign::MatchParams;
 use crate::encode::BoxCoder;
-use crate::pipeline::{collect_class_names, Engine};
+use crate::pipeline::{collect_class_names, ClassNames, Engine};
 use crate::priors::PriorSet;
 use crate::voc::dataset::{list_datasets_with, ListOptions, Listing};
+use crate::voc::source::FileSystem;
 use crate::voc::{LabelMap, ReadOptions};
 
 /// How a run that did not fail ended.
@@ -134,6 +135,26 @@ pub fn setup(d: &DatasetArgs, m: &MatchArgs, priors: Arc<PriorSet>) -> Result<Se
     })
 }
 
+/// Why `--classes auto` found no name in `files` annotation files.
+fn why_no_class_names(found: &ClassNames, files: usize) -> String {
+    if found.unreadable == files {
+        format!(
+            "--classes auto: no class name can be taken from the dataset: all {files} \
+             annotation files were rejected{}",
+            found
+                .first_error
+                .as_deref()
+                .map(|e| format!(" (first: {e})"))
+                .unwrap_or_default()
+        )
+    } else {
+        format!(
+            "--classes auto: the {} annotation files read hold no object with a <name>",
+            files - found.unreadable
+        )
+    }
+}
+
 /// The label map `--classes` names; `auto` reads the class names of every listed file.
 fn label_map(spec: &ClassesSpec, listing: &Listing, jobs: usize) -> Result<LabelMap, UsageError> {
     Ok(match spec {
@@ -145,9 +166,12 @@ fn label_map(spec: &ClassesSpec, listing: &Listing, jobs: usize) -> Result<Label
                     listing.why_empty()
                 )));
             }
-            let names = collect_class_names(&listing.entries, jobs);
+            let names = collect_class_names(&FileSystem, &listing.entries, jobs);
             if names.names.is_empty() {
-                return Err(UsageError(names.why_none(listing.entries.len())));
+                return Err(UsageError(why_no_class_names(
+                    &names,
+                    listing.entries.len(),
+                )));
             }
             LabelMap::auto(names.names)
         }

@@ -225,17 +225,18 @@ pub fn abort_and_exit(code: i32, message: &str) -> ! {
     std::process::exit(code)
 }
 
-/// Why the output folder cannot be used.
+/// Why the output folder cannot be used. The texts name the settings (`force`, the output
+/// folder); `cmd` words the ones a user fixes with a flag in the flag's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     #[error(
-        "{dir}: already holds output ({names}); pass --force to overwrite it, or choose another --out",
+        "{dir}: already holds output ({names}); overwrite it (force), or choose another output folder",
         dir = .dir.display(), names = .existing.join(", ")
     )]
     Exists { dir: PathBuf, existing: Vec<String> },
     #[error(
         "{dir}: another ssd-assign run ({who}) is writing there (it holds the lock on {lock}); \
-         wait for it to finish, or choose another --out",
+         wait for it to finish, or choose another output folder",
         dir = .dir.display(), lock = .lock.display(),
         who = .pid.map_or("pid unknown".to_string(), |p| format!("pid {p}"))
     )]
@@ -244,11 +245,11 @@ pub enum OutputError {
         lock: PathBuf,
         pid: Option<u32>,
     },
-    #[error("{}: is not a directory; --out must name a folder", .0.display())]
+    #[error("{}: is not a directory; the output must be a folder", .0.display())]
     NotADirectory(PathBuf),
     #[error(
         "{}: is a symbolic link to {}, which does not exist: create that folder, or choose \
-         another --out", .0.display(), .1.display()
+         another output folder", .0.display(), .1.display()
     )]
     DanglingLink(PathBuf, PathBuf),
     /// The OS error is part of the message and not a `source`, so that it is printed once.
@@ -465,7 +466,7 @@ mod tests {
         let err = OutputDir::create(dir, &KNOWN, false).unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("a.npy, b.txt") && msg.contains("--force"),
+            msg.contains("a.npy, b.txt") && msg.contains("(force)"),
             "{msg}"
         );
         assert_eq!(std::fs::read(dir.join("a.npy")).unwrap(), b"old");
