@@ -429,7 +429,26 @@ fn existing_outputs_are_refused_without_force() {
 
     let o = encode(&ds, &out, &["--format", "csv"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--force"), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "ssd-assign: error: {}: already holds output (labels.npy, locs.npy, priors.npy, ids.txt, gts.csv, \
+             manifest.json); pass --force to overwrite it, or choose another --out\n",
+            out.display()
+        )
+    );
+    // A regular file as --out: named in the flag's terms too.
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "").unwrap();
+    let o = encode(&ds, &file, &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "ssd-assign: error: {}: is not a directory; --out must name a folder\n",
+            file.display()
+        )
+    );
     assert_eq!(std::fs::read(out.join("labels.npy")).unwrap(), before);
     assert!(!out.join("targets.csv").exists());
 
