@@ -33,6 +33,8 @@ pub enum Command {
     Encode(crate::cmd::encode::EncodeArgs),
     /// Print or write a prior set (csv, json, npy), or its configuration as an editable TOML.
     Priors(crate::cmd::priors::PriorsCmdArgs),
+    /// Suggest a prior configuration that covers the data, scored with the real matching.
+    Suggest(crate::cmd::suggest::SuggestArgs),
 }
 
 /// Which images, and how to read them.

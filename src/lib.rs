@@ -30,4 +30,5 @@ pub mod pipeline;
 pub mod priors;
 pub mod report;
 pub mod sink;
+pub mod suggest;
 pub mod voc;

@@ -22,6 +22,7 @@ fn main() {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Encode(args) => cmd::encode::run(args),
         Command::Priors(args) => cmd::priors::run(args),
+        Command::Suggest(args) => cmd::suggest::run(args),
     };
     let status = match result {
         Ok(status) => status,

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod encode;
 pub mod priors;
+pub mod suggest;
 
 use std::io::IsTerminal;
 
