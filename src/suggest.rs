@@ -201,6 +201,8 @@ impl Default for SearchOptions {
 
 /// Default number of mutated candidates (docs/performance.md: how it was chosen).
 pub const DEFAULT_ITERATIONS: usize = 600;
+/// Fitting sets with more objects than this screen candidates on every 4th image first.
+pub const SCREEN_ABOVE: usize = 20_000;
 /// Default candidates in a row without improvement before the search stops.
 pub const DEFAULT_PATIENCE: usize = 200;
 
@@ -214,6 +216,9 @@ pub struct Outcome {
     pub best_score: Score,
     /// Candidates evaluated (the start and the seed included).
     pub evaluated: usize,
+    /// Of them, rejected on every 4th image without matching the others (sets of more than
+    /// [`SCREEN_ABOVE`] objects).
+    pub screened_out: usize,
     pub elapsed: Duration,
     /// The time limit stopped the search (the result then depends on the machine's speed).
     pub timed_out: bool,
@@ -404,7 +409,11 @@ fn map_of_objects(start: &Candidate, shapes: &[(f64, f64)]) -> Vec<usize> {
         .maps
         .iter()
         .map(|m| {
-            m.shapes.iter().map(|&(w, h)| 0.5 * (w * h).ln()).sum::<f64>() / m.shapes.len() as f64
+            m.shapes
+                .iter()
+                .map(|&(w, h)| 0.5 * (w * h).ln())
+                .sum::<f64>()
+                / m.shapes.len() as f64
         })
         .collect();
     shapes
@@ -502,10 +511,15 @@ pub fn search(
     };
     let budget = opts.budget.unwrap_or(start_cand.num_priors());
     let mut rng = Rng::new(opts.seed);
-    let eval = |c: &Candidate| -> Score {
-        let set = PriorSet::from_config(&c.to_config(&config, "candidate"));
-        problem.evaluate(&set, pool)
-    };
+    let build = |c: &Candidate| PriorSet::from_config(&c.to_config(&config, "candidate"));
+    let eval = |c: &Candidate| -> Score { problem.evaluate(&build(c), pool) };
+    // On large sets a candidate is first matched on every 4th image, and on all of them only
+    // when it scores at least the best's figure there (most candidates are rejected, so this
+    // divides the cost by about 3); it is kept only when it is strictly better on all of them.
+    let screen = (n_objects > SCREEN_ABOVE).then(|| Problem {
+        images: problem.images.iter().step_by(4).cloned().collect(),
+        params: problem.params,
+    });
 
     // The start, scored on its own priors, is a candidate only when its count is kept.
     let start_score = problem.evaluate(start, pool);
@@ -536,6 +550,8 @@ pub fn search(
         (seeded, kmeans)
     };
     progress(evaluated, &best_score);
+    let mut best_screen = screen.as_ref().map(|s| s.evaluate(&build(&best), pool));
+    let mut screened_out = 0;
 
     let mut timed_out = false;
     let mut since_better = 0;
@@ -549,11 +565,20 @@ pub fn search(
         }
         let cand = mutate(&best, &per_map, it, budget, opts.grids, &mut rng);
         let Some(cand) = cand else { continue };
-        let score = eval(&cand);
+        let set = build(&cand);
         evaluated += 1;
+        let on_screen = screen.as_ref().map(|s| s.evaluate(&set, pool));
+        if on_screen < best_screen {
+            screened_out += 1;
+            since_better += 1;
+            progress(evaluated, &best_score);
+            continue;
+        }
+        let score = problem.evaluate(&set, pool);
         if score > best_score {
             best = cand;
             best_score = score;
+            best_screen = on_screen;
             since_better = 0;
         } else {
             since_better += 1;
@@ -566,6 +591,7 @@ pub fn search(
         best,
         best_score,
         evaluated,
+        screened_out,
         elapsed: t0.elapsed(),
         timed_out,
     })
@@ -591,7 +617,10 @@ fn mutate(
         let (r, co) = if grow {
             (m.rows + 1, m.cols + 1)
         } else {
-            (m.rows.saturating_sub(1).max(1), m.cols.saturating_sub(1).max(1))
+            (
+                m.rows.saturating_sub(1).max(1),
+                m.cols.saturating_sub(1).max(1),
+            )
         };
         m.rows = r;
         m.cols = co;

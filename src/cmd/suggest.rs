@@ -30,7 +30,11 @@ pub struct SuggestArgs {
 
     /// Start configuration: a preset or a TOML/JSON file. Its feature maps, grids and priors
     /// per cell are kept (unless --budget or --grids); it is the first candidate.
-    #[arg(long = "priors", default_value = "tiny-detector", value_name = "PRESET|FILE")]
+    #[arg(
+        long = "priors",
+        default_value = "tiny-detector",
+        value_name = "PRESET|FILE"
+    )]
     pub priors: String,
 
     /// Where to write the suggested configuration (TOML, with explicit per-map shapes).
@@ -135,7 +139,8 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<ExitStatus> {
             args.time_limit
         );
     }
-    let start = crate::priors::resolve(&args.priors).map_err(|e| anyhow::anyhow!("--priors {e}"))?;
+    let start =
+        crate::priors::resolve(&args.priors).map_err(|e| anyhow::anyhow!("--priors {e}"))?;
     let start_config = start
         .config()
         .context("--priors: the start set has no configuration")?
@@ -296,7 +301,14 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<ExitStatus> {
     let per_cell: Vec<String> = config
         .feature_maps
         .iter()
-        .map(|m| format!("{}x{} x {}", m.rows, m.cols, m.shapes_per_cell()))
+        .map(|m| {
+            format!(
+                "{}x{} map, {} per cell",
+                m.rows,
+                m.cols,
+                m.shapes_per_cell()
+            )
+        })
         .collect();
     let _ = writeln!(
         s,
@@ -333,16 +345,27 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<ExitStatus> {
             args.time_limit
         )
     } else if outcome.evaluated < args.iterations + 2 {
-        format!("stopped after {} candidates without improvement", args.patience)
+        format!(
+            "stopped after {} candidates without improvement",
+            args.patience
+        )
     } else {
         "all --iterations tried".to_string()
     };
     let secs = outcome.elapsed.as_secs_f64();
     let _ = writeln!(
         s,
-        "Search: {} candidates in {secs:.1} s ({:.0}/s), seed {}, k-means seed {}; {stop}",
+        "Search: {} candidates in {secs:.1} s ({:.0}/s{}), seed {}, k-means seed {}; {stop}",
         outcome.evaluated,
         outcome.evaluated as f64 / secs.max(1e-9),
+        if outcome.screened_out > 0 {
+            format!(
+                "; {} rejected on every 4th image alone",
+                outcome.screened_out
+            )
+        } else {
+            String::new()
+        },
         args.seed,
         pct(&outcome.kmeans),
     );

@@ -278,8 +278,11 @@ impl RawConfig {
             ));
         }
         let n_maps = self.feature_maps.len();
-        let next_has_shapes: Vec<bool> =
-            self.feature_maps.iter().map(|m| m.shapes.is_some()).collect();
+        let next_has_shapes: Vec<bool> = self
+            .feature_maps
+            .iter()
+            .map(|m| m.shapes.is_some())
+            .collect();
         let mut maps = Vec::with_capacity(n_maps);
         let mut total: u64 = 0;
         for (k, m) in self.feature_maps.into_iter().enumerate() {

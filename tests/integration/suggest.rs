@@ -81,7 +81,9 @@ const HIDDEN: [(u32, u32); 3] = [(490, 104), (70, 420), (316, 316)];
 fn hidden_set(dir: &Path) {
     let mut state = 12345u64;
     let mut next = |n: u64| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (state >> 33) % n
     };
     for i in 0..40 {
@@ -167,7 +169,10 @@ fn suggest_recovers_a_hidden_prior_set() {
     let config = PriorConfig::load(&out).unwrap();
     let (c, n) = covered(&data, PriorSet::from_config(&config));
     assert_eq!((c, n), (120, 120));
-    let (c0, _) = covered(&data, PriorSet::from_config(&PriorConfig::load(&start).unwrap()));
+    let (c0, _) = covered(
+        &data,
+        PriorSet::from_config(&PriorConfig::load(&start).unwrap()),
+    );
     assert!(c0 < 12, "start covers {c0}");
     // And the shapes are the hidden ones.
     let shapes = config.feature_maps[0].shapes(None);
@@ -190,8 +195,14 @@ fn never_worse(args: &[&str], start: &str) {
     let stdout = ok(&ssd_assign(&a));
     let (start_fit, start_held) = objective_row(&stdout, start);
     let (fit, held) = objective_row(&stdout, "s");
-    assert!(fit >= start_fit, "worse than the start on the fit:\n{stdout}");
-    assert!(start_fit > 0.0 && start_held > 0.0 && held > 0.0, "{stdout}");
+    assert!(
+        fit >= start_fit,
+        "worse than the start on the fit:\n{stdout}"
+    );
+    assert!(
+        start_fit > 0.0 && start_held > 0.0 && held > 0.0,
+        "{stdout}"
+    );
     // The comparison is the audit's table, with four columns.
     assert!(stdout.contains("Comparison\n"), "{stdout}");
     for col in [
@@ -286,8 +297,14 @@ fn suggest_output_round_trips_through_priors_audit_and_encode() {
         p(&enc),
         "-q",
     ]);
-    assert!(o.status.code() == Some(0) || o.status.code() == Some(2), "{o:?}");
-    assert_eq!(std::fs::read_to_string(enc.join("priors.csv")).unwrap(), csv);
+    assert!(
+        o.status.code() == Some(0) || o.status.code() == Some(2),
+        "{o:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(enc.join("priors.csv")).unwrap(),
+        csv
+    );
 }
 
 #[test]
@@ -351,7 +368,11 @@ fn suggest_bad_input_is_refused_and_nothing_is_written() {
     let one = dir.join("one");
     std::fs::create_dir(&one).unwrap();
     write_xml(&one, "a", &[(350, 350, 200, 200)]);
-    fails(dir, &[p(&one)], "object(s): a prior set cannot be fitted to fewer than 2");
+    fails(
+        dir,
+        &[p(&one)],
+        "object(s): a prior set cannot be fitted to fewer than 2",
+    );
     let mini = crate::common::fixtures().join("voc-mini");
     fails(
         dir,
@@ -427,21 +448,30 @@ fn suggest_says_when_cells_hold_more_objects_than_priors() {
         .lines()
         .find(|l| l.starts_with("Limits: "))
         .unwrap_or_else(|| panic!("no limits line:\n{stdout}"));
-    assert!(limits.contains("share a cell with more objects than it has priors"), "{limits}");
-    assert!(stdout.contains("grid for map 0 would leave at most 1%"), "{stdout}");
+    assert!(
+        limits.contains("share a cell with more objects than it has priors"),
+        "{limits}"
+    );
+    assert!(
+        stdout.contains("grid for map 0 would leave at most 1%"),
+        "{stdout}"
+    );
 }
 
 #[test]
 fn held_out_choice_is_by_id_only() {
     // The same id is always on the same side; about a fifth of ids are held out.
     assert_eq!(is_held_out("2008_000008"), is_held_out("2008_000008"));
-    let held = (0..1000).filter(|i| is_held_out(&format!("img{i}"))).count();
+    let held = (0..1000)
+        .filter(|i| is_held_out(&format!("img{i}")))
+        .count();
     assert!((150..250).contains(&held), "{held}");
 }
 
 #[test]
 fn explicit_shapes_parse_generate_and_round_trip() {
-    let text = "name = \"s\"\n[[feature_maps]]\ngrid = [2, 3]\nshapes = [[0.5, 0.25], [0.1, 0.3]]\n";
+    let text =
+        "name = \"s\"\n[[feature_maps]]\ngrid = [2, 3]\nshapes = [[0.5, 0.25], [0.1, 0.3]]\n";
     let c = PriorConfig::from_toml_str(text, "x").unwrap();
     assert_eq!(c.num_priors(), 2 * 3 * 2);
     let set = PriorSet::from_config(&c);
@@ -451,11 +481,20 @@ fn explicit_shapes_parse_generate_and_round_trip() {
     assert_eq!(PriorConfig::from_toml_str(&c.to_toml(), "x").unwrap(), c);
     let err = |t: &str| PriorConfig::from_toml_str(t, "x").unwrap_err().to_string();
     let e = err("[[feature_maps]]\ngrid = 7\nshapes = [[0.5, 0.25]]\nscales = [0.2]\n");
-    assert!(e.contains("feature_maps[0].scales: not allowed beside shapes"), "{e}");
+    assert!(
+        e.contains("feature_maps[0].scales: not allowed beside shapes"),
+        "{e}"
+    );
     let e = err("[[feature_maps]]\ngrid = 7\nshapes = [[0.5]]\n");
-    assert!(e.contains("feature_maps[0].shapes[0]: 1 numbers given"), "{e}");
+    assert!(
+        e.contains("feature_maps[0].shapes[0]: 1 numbers given"),
+        "{e}"
+    );
     let e = err("[[feature_maps]]\ngrid = 7\nshapes = [[0.5, -1.0]]\n");
-    assert!(e.contains("feature_maps[0].shapes[0][1]: -1 is not allowed"), "{e}");
+    assert!(
+        e.contains("feature_maps[0].shapes[0][1]: -1 is not allowed"),
+        "{e}"
+    );
     let e = err("[[feature_maps]]\ngrid = 7\nshapes = []\n");
     assert!(e.contains("feature_maps[0].shapes: empty"), "{e}");
     // Without shapes, scales are still required.
