@@ -51,7 +51,8 @@ def one_run(data, priors, jobs, extra):
             "objects": int(fit.group(2)),
             "start": rows[0][1],
             "result": rows[1][1],
-            "stopped": p.stdout.split("Search: ", 1)[1].split("\n", 1)[0].split("; ", 1)[1],
+            "stopped": re.search(r"k-means seed [\d.]+%; (.*)$", p.stdout, re.M).group(1),
+            "screened": int((re.search(r"; (\d+) rejected on every 4th", p.stdout) or [0, 0])[1]),
         }
 
 
@@ -69,8 +70,8 @@ def main():
     repeat = 1 if a.quick else a.repeat
     extra = ["--iterations", str(a.iterations)] if a.iterations else []
     print("| set | fit objects | start | -j | candidates | candidates/s (median) | "
-          "time to result, s (median) | objective start -> result | stopped |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "time to result, s (median) | screened out | objective start -> result | stopped |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, images in sets:
         data = dataset(name, images)
         for priors in ["tiny-detector", "ssd300"]:
@@ -78,7 +79,7 @@ def main():
             r = runs[0]
             print(f"| {name} | {r['objects']} | {priors} | {a.jobs} | {r['candidates']} | "
                   f"{statistics.median(x['per_s'] for x in runs)} | "
-                  f"{statistics.median(x['wall'] for x in runs):.1f} | "
+                  f"{statistics.median(x['wall'] for x in runs):.1f} | {r['screened']} | "
                   f"{r['start']}% -> {r['result']}% | {r['stopped']} |", flush=True)
 
 
