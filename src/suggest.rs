@@ -180,7 +180,8 @@ pub struct SearchOptions {
     pub patience: usize,
     /// Stop with the best so far after this long.
     pub time_limit: Option<Duration>,
-    /// Total prior count; `None`: the start's per-cell counts.
+    /// Total prior count; `None`: the start's per-cell counts. With `grids`: the most priors
+    /// the grids may grow to (per-cell counts stay the start's).
     pub budget: Option<usize>,
     /// Let grid sizes vary too (each map's rows and cols by one at a time).
     pub grids: bool,
@@ -242,6 +243,12 @@ pub enum SuggestError {
         grids: String,
         example: usize,
     },
+    #[error(
+        "--budget {budget} with --grids: below the start's {start} priors (with --grids the \
+         start's priors per cell are kept and the budget caps the total as grids change): give \
+         at least --budget {start}"
+    )]
+    GridsBudgetBelowStart { budget: usize, start: usize },
     #[error("the start prior set {0} has no configuration to take grids from")]
     NoConfig(String),
 }
@@ -502,7 +509,17 @@ pub fn search(
     for (&s, &k) in shapes.iter().zip(&band) {
         per_map[k].push(s);
     }
+    // With `grids` the budget caps the total as grids grow; the per-cell counts stay the start's.
+    if let (true, Some(b)) = (opts.grids, opts.budget) {
+        if b < start.len() {
+            return Err(SuggestError::GridsBudgetBelowStart {
+                budget: b,
+                start: start.len(),
+            });
+        }
+    }
     let counts: Vec<usize> = match opts.budget {
+        _ if opts.grids => start_cand.maps.iter().map(|m| m.shapes.len()).collect(),
         None => start_cand.maps.iter().map(|m| m.shapes.len()).collect(),
         Some(b) => {
             let objs: Vec<usize> = per_map.iter().map(Vec::len).collect();

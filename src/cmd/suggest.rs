@@ -59,7 +59,8 @@ pub struct SuggestArgs {
     pub budget: Option<usize>,
 
     /// Let the grid sizes vary too (for people designing a network; the start's grids are
-    /// otherwise kept, as the network fixes them).
+    /// otherwise kept, as the network fixes them). Per-cell counts stay the start's, and
+    /// --budget caps the total the grids may grow to.
     #[arg(long)]
     pub grids: bool,
 

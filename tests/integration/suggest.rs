@@ -501,3 +501,47 @@ fn explicit_shapes_parse_generate_and_round_trip() {
     let e = err("[[feature_maps]]\ngrid = 7\naspect_ratios = [1.0]\n");
     assert!(e.contains("feature_maps[0].scales: empty"), "{e}");
 }
+
+#[test]
+fn suggest_grids_finds_the_hidden_grid_within_the_budget() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    hidden_set(&data);
+    // A 6x6 start: the objects sit on 7x7 cell centres, which 6x6 cells miss.
+    let start = tmp.path().join("six.toml");
+    std::fs::write(&start, START_3.replace("grid = 7", "grid = 6")).unwrap();
+    let out = tmp.path().join("g.toml");
+    let args = |budget: &'static str| {
+        vec![
+            "suggest".to_string(),
+            p(&data).into(),
+            "--priors".into(),
+            p(&start).into(),
+            "--grids".into(),
+            "--budget".into(),
+            budget.into(),
+            "--iterations".into(),
+            "200".into(),
+            "--out".into(),
+            p(&out).into(),
+            "-q".into(),
+        ]
+    };
+    let a = args("147");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let stdout = ok(&ssd_assign(&a));
+    let config = PriorConfig::load(&out).unwrap();
+    let m = &config.feature_maps[0];
+    // 7x7 x 3 = 147 fits the budget, 8x8 x 3 = 192 does not.
+    assert_eq!((m.rows, m.cols, m.shapes_per_cell()), (7, 7, 3), "{stdout}");
+    assert_eq!(objective_row(&stdout, "g").0, 100.0, "{stdout}");
+    // A cap below the start's count is refused.
+    std::fs::remove_file(&out).unwrap();
+    let a = args("100");
+    let a: Vec<&str> = a.iter().map(String::as_str).collect();
+    let o = ssd_assign(&a);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("--budget 100 with --grids: below the start's 108 priors"));
+    assert!(!out.exists());
+}
