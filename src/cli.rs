@@ -22,6 +22,8 @@ pub enum Command {
     Encode(cmd::encode::EncodeArgs),
     /// Print or write a prior set (csv, json, npy), or its configuration as an editable TOML.
     Priors(cmd::priors::PriorsCmdArgs),
+    /// Suggest a prior configuration that covers the data, scored with the real matching.
+    Suggest(cmd::suggest::SuggestArgs),
 }
 
 /// Exit statuses.
@@ -78,6 +80,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Encode(args) => cmd::encode::run(args),
         Command::Priors(args) => cmd::priors::run(args),
+        Command::Suggest(args) => cmd::suggest::run(args),
     }?;
     Ok(outcome.into())
 }

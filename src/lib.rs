@@ -37,4 +37,5 @@ pub mod pipeline;
 pub mod priors;
 pub mod report;
 pub mod sink;
+pub mod suggest;
 pub mod voc;

@@ -83,6 +83,10 @@ pub struct FeatureMap {
     /// torchvision style centre step in pixels: `cx = (j + 0.5) / (image_width / step)`
     /// (needs [`PriorConfig::image_size`]); without it `cx = (j + 0.5) / cols`.
     pub step: Option<f64>,
+    /// Explicit per-cell shapes `(w, h)` in generation order (`shapes = [[w, h], ...]` in a
+    /// file, as `ssd-assign suggest` writes them). When set, `scales` and `aspect_ratios` are
+    /// empty and `extra_scale`, `flip` and `order` are unset: the shapes are the whole cell.
+    pub shapes: Option<Vec<(f64, f64)>>,
 }
 
 /// A whole prior configuration.
@@ -160,8 +164,12 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawMap {
     grid: RawSize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     scales: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     aspect_ratios: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shapes: Option<Vec<Vec<f64>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     extra_scale: Option<RawExtra>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -270,11 +278,31 @@ impl RawConfig {
             ));
         }
         let n_maps = self.feature_maps.len();
+        let next_has_shapes: Vec<bool> = self
+            .feature_maps
+            .iter()
+            .map(|m| m.shapes.is_some())
+            .collect();
         let mut maps = Vec::with_capacity(n_maps);
         let mut total: u64 = 0;
         for (k, m) in self.feature_maps.into_iter().enumerate() {
             let key = |f: &str| format!("feature_maps[{k}].{f}");
             let (rows, cols) = size(&key("grid"), &m.grid, "grid = 38 or [rows, cols]")?;
+            if let Some(raw_shapes) = &m.shapes {
+                let map = shapes_map(&key, rows, cols, &m, raw_shapes, image_size.is_some())?;
+                total += u64::from(rows) * u64::from(cols) * map.shapes_per_cell() as u64;
+                if total > MAX_PRIORS {
+                    return Err(value_err(
+                        key("grid"),
+                        format!(
+                            "the configuration makes more than {MAX_PRIORS} priors: use smaller \
+                             grids or fewer shapes"
+                        ),
+                    ));
+                }
+                maps.push(map);
+                continue;
+            }
             if m.scales.is_empty() {
                 return Err(value_err(
                     key("scales"),
@@ -306,6 +334,13 @@ impl RawConfig {
                     "extra_scale = 1.0",
                 )?)),
                 Some(RawExtra::Rule(r)) if r == "next" => {
+                    if k + 1 < n_maps && next_has_shapes[k + 1] {
+                        return Err(value_err(
+                            key("extra_scale"),
+                            "\"next\" needs the next map's first scale, and the next map gives \
+                             explicit shapes: give the side instead, e.g. extra_scale = 0.3",
+                        ));
+                    }
                     if k + 1 == n_maps && scale_after_last.is_none() {
                         return Err(value_err(
                             key("extra_scale"),
@@ -349,6 +384,7 @@ impl RawConfig {
                 flip: m.flip,
                 order: m.order,
                 step,
+                shapes: None,
             };
             total += u64::from(rows) * u64::from(cols) * map.shapes_per_cell() as u64;
             if total > MAX_PRIORS {
@@ -384,11 +420,30 @@ impl FeatureMap {
             flip: false,
             order: LoopOrder::ScaleRatio,
             step: None,
+            shapes: None,
+        }
+    }
+
+    /// A map of explicit per-cell shapes `(w, h)` on a `rows x cols` grid.
+    pub fn with_shapes(rows: u32, cols: u32, shapes: Vec<(f64, f64)>) -> FeatureMap {
+        FeatureMap {
+            rows,
+            cols,
+            scales: Vec::new(),
+            aspect_ratios: Vec::new(),
+            extra_scale: None,
+            flip: false,
+            order: LoopOrder::ScaleRatio,
+            step: None,
+            shapes: Some(shapes),
         }
     }
 
     /// Priors per cell.
     pub fn shapes_per_cell(&self) -> usize {
+        if let Some(shapes) = &self.shapes {
+            return shapes.len();
+        }
         let ones = self.aspect_ratios.iter().filter(|&&r| r == 1.0).count();
         let others = self.aspect_ratios.len() - ones;
         let per_scale = self.aspect_ratios.len()
@@ -402,6 +457,9 @@ impl FeatureMap {
     /// then, if `r == 1` and there is an extra scale, the extra square; else, with `flip`,
     /// the transpose `(s / sqrt(r), s * sqrt(r))`. `next_scale` is the scale `"next"` refers to.
     pub fn shapes(&self, next_scale: Option<f64>) -> Vec<(f64, f64)> {
+        if let Some(shapes) = &self.shapes {
+            return shapes.clone();
+        }
         let mut shapes = Vec::with_capacity(self.shapes_per_cell());
         let mut push = |s: f64, r: f64| {
             let sq = r.sqrt();
@@ -530,6 +588,10 @@ impl PriorConfig {
                     flip: m.flip,
                     order: m.order,
                     step: m.step,
+                    shapes: m
+                        .shapes
+                        .as_ref()
+                        .map(|v| v.iter().map(|&(w, h)| vec![w, h]).collect()),
                 })
                 .collect(),
         }
@@ -586,8 +648,16 @@ impl PriorConfig {
             );
             let _ = writeln!(s, "[[feature_maps]]");
             let _ = writeln!(s, "grid = {}", size((m.rows, m.cols)));
-            let _ = writeln!(s, "scales = {}", list(&m.scales));
-            let _ = writeln!(s, "aspect_ratios = {}", list(&m.aspect_ratios));
+            if let Some(shapes) = &m.shapes {
+                let items: Vec<String> = shapes
+                    .iter()
+                    .map(|&(w, h)| format!("[{}, {}]", fmt_f64(w), fmt_f64(h)))
+                    .collect();
+                let _ = writeln!(s, "shapes = [{}]  # [w, h] per cell", items.join(", "));
+            } else {
+                let _ = writeln!(s, "scales = {}", list(&m.scales));
+                let _ = writeln!(s, "aspect_ratios = {}", list(&m.aspect_ratios));
+            }
             match m.extra_scale {
                 Some(ExtraScale::Side(v)) => {
                     let _ = writeln!(s, "extra_scale = {}", fmt_f64(v));
@@ -609,6 +679,71 @@ impl PriorConfig {
         }
         s
     }
+}
+
+/// A map given by `shapes = [[w, h], ...]`: nothing of the scale/ratio recipe may be set beside
+/// it (it would be ignored), each pair is two positive finite numbers.
+fn shapes_map(
+    key: &dyn Fn(&str) -> String,
+    rows: u32,
+    cols: u32,
+    m: &RawMap,
+    raw: &[Vec<f64>],
+    has_image_size: bool,
+) -> Result<FeatureMap, ConfigError> {
+    let conflicting = [
+        ("scales", !m.scales.is_empty()),
+        ("aspect_ratios", !m.aspect_ratios.is_empty()),
+        ("extra_scale", m.extra_scale.is_some()),
+        ("flip", m.flip),
+        ("order", m.order != LoopOrder::default()),
+    ];
+    if let Some((name, _)) = conflicting.iter().find(|(_, set)| *set) {
+        return Err(value_err(
+            key(name),
+            "not allowed beside shapes: explicit shapes are the whole cell; remove one of the two",
+        ));
+    }
+    if raw.is_empty() {
+        return Err(value_err(
+            key("shapes"),
+            "empty: give at least one [w, h] pair, e.g. shapes = [[0.2, 0.2], [0.28, 0.14]]",
+        ));
+    }
+    let mut shapes = Vec::with_capacity(raw.len());
+    for (i, pair) in raw.iter().enumerate() {
+        let k = key(&format!("shapes[{i}]"));
+        if pair.len() != 2 {
+            return Err(value_err(
+                k,
+                format!(
+                    "{} numbers given: give a [w, h] pair (fractions of the image), e.g. [0.2, 0.3]",
+                    pair.len()
+                ),
+            ));
+        }
+        let w = positive(&format!("{k}[0]"), pair[0], "0.2")?;
+        let h = positive(&format!("{k}[1]"), pair[1], "0.3")?;
+        shapes.push((w, h));
+    }
+    let step = match m.step {
+        None => None,
+        Some(v) => {
+            let v = positive(&key("step"), v, "step = 8 (pixels)")?;
+            if !has_image_size {
+                return Err(value_err(
+                    key("step"),
+                    "a step needs the image size: set image_size = 300 (or [width, height]) at \
+                     the top, or remove step to centre priors in their cells",
+                ));
+            }
+            Some(v)
+        }
+    };
+    Ok(FeatureMap {
+        step,
+        ..FeatureMap::with_shapes(rows, cols, shapes)
+    })
 }
 
 /// An f64 in shortest round-trip form, always a valid TOML float (`1.0`, `0.333`, `1e-7`).

@@ -799,7 +799,9 @@ fn render_fitting(
     }
 }
 
-fn render_comparison(configs: &[AssignmentReport], out: &mut String) {
+/// The comparison of configurations (one column each), as the audit prints it; `suggest`
+/// prints its start and result, fit and held-out, with it.
+pub fn render_comparison(configs: &[AssignmentReport], out: &mut String) {
     out.push_str("\nComparison\n");
     let mut header: Vec<String> = vec![String::new()];
     header.extend(

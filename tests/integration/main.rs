@@ -12,3 +12,4 @@ mod inputs;
 mod layouts;
 mod priors;
 mod quirks;
+mod suggest;
