@@ -40,7 +40,7 @@ def one_run(data, priors, jobs, extra):
         wall = time.perf_counter() - t0
         if p.returncode not in (0, 2):
             sys.exit(f"{' '.join(cmd)} failed:\n{p.stderr}")
-        m = re.search(r"Search: (\d+) candidates in ([\d.]+) s \((\d+)/s", p.stdout)
+        m = re.search(r"searched (\d+) candidates in ([\d.]+) s \((\d+)/s", p.stderr)
         fit = re.search(r"fit \((\d+) images, (\d+) objects\)", p.stdout)
         rows = re.findall(r"^  (\S+)\s+([\d.]+)%", p.stdout, re.M)
         return {

@@ -355,12 +355,29 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<Outcome> {
     } else {
         "all --iterations tried".to_string()
     };
+    if held_result.objects > 0 && held_result.objective() < held_start.objective() {
+        let _ = writeln!(
+            s,
+            "Held-out: the suggestion serves fewer of the objects the fit did not see ({} vs \
+             {} for {}): it fits the {} fitting objects' particulars, not the data's; keep the \
+             start, or fit on more images",
+            pct(&held_result),
+            pct(&held_start),
+            start.name(),
+            outcome.start.objects
+        );
+    }
+    // The time taken goes to stderr: the report on stdout is the same bytes for the same input.
     let secs = outcome.elapsed.as_secs_f64();
+    eprintln!(
+        "ssd-assign: searched {} candidates in {secs:.1} s ({:.0}/s)",
+        outcome.evaluated,
+        outcome.evaluated as f64 / secs.max(1e-9)
+    );
     let _ = writeln!(
         s,
-        "Search: {} candidates in {secs:.1} s ({:.0}/s{}), seed {}, k-means seed {}; {stop}",
+        "Search: {} candidates{}, seed {}, k-means seed {}; {stop}",
         outcome.evaluated,
-        outcome.evaluated as f64 / secs.max(1e-9),
         if outcome.screened_out > 0 {
             format!(
                 "; {} rejected on every 4th image alone",

@@ -203,6 +203,12 @@ fn never_worse(args: &[&str], start: &str) {
         start_fit > 0.0 && start_held > 0.0 && held > 0.0,
         "{stdout}"
     );
+    // A held-out figure below the start's is said in words, never only in the table.
+    assert_eq!(
+        stdout.contains("\nHeld-out: the suggestion serves fewer"),
+        held < start_held,
+        "held-out {held} vs start {start_held}:\n{stdout}"
+    );
     // The comparison is the audit's table, with four columns.
     assert!(stdout.contains("Comparison\n"), "{stdout}");
     for col in [
@@ -400,9 +406,10 @@ fn suggest_is_the_same_for_a_seed_whatever_the_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     let d = shared.join("golden/voc2012-sample");
     let mut files = Vec::new();
+    let mut reports = Vec::new();
     for (j, seed) in [("1", "3"), ("2", "3"), ("2", "4")] {
         let out = tmp.path().join(format!("j{j}s{seed}.toml"));
-        ok(&ssd_assign(&[
+        let stdout = ok(&ssd_assign(&[
             "suggest",
             p(&d),
             "-j",
@@ -420,8 +427,14 @@ fn suggest_is_the_same_for_a_seed_whatever_the_thread_count() {
             "-q",
         ]));
         files.push(std::fs::read_to_string(&out).unwrap());
+        reports.push(stdout.replace(p(&out), "OUT"));
     }
     assert_eq!(files[0], files[1], "-j1 and -j2 differ for seed 3");
+    // The report too is the same bytes (the time taken goes to stderr).
+    assert_eq!(
+        reports[0], reports[1],
+        "-j1 and -j2 reports differ for seed 3"
+    );
     // The seed matters (else the comparison above proves nothing about the search).
     assert_ne!(files[1], files[2], "seeds 3 and 4 gave the same search");
 }
