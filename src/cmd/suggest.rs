@@ -427,6 +427,7 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<Outcome> {
         }
     }
     text::render_comparison(&reports, &mut s);
+    text::render_comparison_by_class(&reports, 12, &mut s);
     let rejected = tables[0].1 + tables[1].1;
     if rejected > 0 {
         let _ = writeln!(

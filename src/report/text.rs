@@ -836,3 +836,45 @@ pub fn render_comparison(configs: &[AssignmentReport], out: &mut String) {
     });
     t.render(out, "  ");
 }
+
+/// Coverage at the headline IoU by class, next to each other for `configs` (the comparison's
+/// columns): the `max_rows` classes with the most GTs in the first configuration, then one line
+/// naming how many more there are (the JSON report has every class).
+pub fn render_comparison_by_class(configs: &[AssignmentReport], max_rows: usize, out: &mut String) {
+    let Some(first) = configs.first() else {
+        return;
+    };
+    const HEADLINE: f32 = super::COVERAGE_HEADLINE;
+    let mut classes: Vec<&str> = first.by_class.iter().map(|g| g.group.as_str()).collect();
+    classes.sort_by_key(|c| {
+        let gts = first
+            .by_class
+            .iter()
+            .find(|g| g.group == *c)
+            .map_or(0, |g| g.gts);
+        std::cmp::Reverse(gts)
+    });
+    let mut header: Vec<String> = vec![format!("coverage@{HEADLINE:.1} by class")];
+    header.extend(configs.iter().map(|c| c.config.priors.clone()));
+    let header_refs: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut t = Table::new(&header_refs);
+    for class in classes.iter().take(max_rows) {
+        let mut r = vec![format!("  {class}")];
+        r.extend(configs.iter().map(|c| {
+            c.by_class
+                .iter()
+                .find(|g| g.group == *class)
+                .map_or_else(|| "-".to_string(), |g| pct(g.coverage.at(HEADLINE)))
+        }));
+        t.row(r);
+    }
+    out.push('\n');
+    t.render(out, "  ");
+    if classes.len() > max_rows {
+        let _ = writeln!(
+            out,
+            "  ... and {} more classes (--format json of the audit lists every class)",
+            classes.len() - max_rows
+        );
+    }
+}

@@ -209,8 +209,9 @@ fn never_worse(args: &[&str], start: &str) {
         held < start_held,
         "held-out {held} vs start {start_held}:\n{stdout}"
     );
-    // The comparison is the audit's table, with four columns.
+    // The comparison is the audit's table, with four columns, then coverage by class.
     assert!(stdout.contains("Comparison\n"), "{stdout}");
+    assert!(stdout.contains("\n  coverage@0.5 by class "), "{stdout}");
     for col in [
         format!("{start} fit"),
         "s fit".into(),
