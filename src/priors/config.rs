@@ -288,103 +288,23 @@ impl RawConfig {
         for (k, m) in self.feature_maps.into_iter().enumerate() {
             let key = |f: &str| format!("feature_maps[{k}].{f}");
             let (rows, cols) = size(&key("grid"), &m.grid, "grid = 38 or [rows, cols]")?;
-            if let Some(raw_shapes) = &m.shapes {
-                let map = shapes_map(&key, rows, cols, &m, raw_shapes, image_size.is_some())?;
-                total += u64::from(rows) * u64::from(cols) * map.shapes_per_cell() as u64;
-                if total > MAX_PRIORS {
-                    return Err(value_err(
-                        key("grid"),
-                        format!(
-                            "the configuration makes more than {MAX_PRIORS} priors: use smaller \
-                             grids or fewer shapes"
-                        ),
-                    ));
+            let (map, fewer) = match &m.shapes {
+                Some(raw_shapes) => (
+                    shapes_map(&key, rows, cols, &m, raw_shapes, image_size.is_some())?,
+                    "fewer shapes",
+                ),
+                None => {
+                    let next = MapNeighbours {
+                        is_last: k + 1 == n_maps,
+                        next_has_shapes: k + 1 < n_maps && next_has_shapes[k + 1],
+                        scale_after_last: scale_after_last.is_some(),
+                        image_size: image_size.is_some(),
+                    };
+                    (
+                        scales_map(&key, rows, cols, m, next)?,
+                        "fewer scales and ratios",
+                    )
                 }
-                maps.push(map);
-                continue;
-            }
-            if m.scales.is_empty() {
-                return Err(value_err(
-                    key("scales"),
-                    "empty: give at least one scale (fraction of the image side), e.g. \
-                     scales = [0.2]",
-                ));
-            }
-            for (i, &s) in m.scales.iter().enumerate() {
-                positive(&key(&format!("scales[{i}]")), s, "0.2")?;
-            }
-            if m.aspect_ratios.is_empty() {
-                return Err(value_err(
-                    key("aspect_ratios"),
-                    "empty: give at least one ratio w/h, e.g. aspect_ratios = [1.0, 2.0, 0.5]",
-                ));
-            }
-            for (i, &r) in m.aspect_ratios.iter().enumerate() {
-                positive(
-                    &key(&format!("aspect_ratios[{i}]")),
-                    r,
-                    "2.0 (wide) or 0.5 (tall)",
-                )?;
-            }
-            let extra_scale = match m.extra_scale {
-                None => None,
-                Some(RawExtra::Side(v)) => Some(ExtraScale::Side(positive(
-                    &key("extra_scale"),
-                    v,
-                    "extra_scale = 1.0",
-                )?)),
-                Some(RawExtra::Rule(r)) if r == "next" => {
-                    if k + 1 < n_maps && next_has_shapes[k + 1] {
-                        return Err(value_err(
-                            key("extra_scale"),
-                            "\"next\" needs the next map's first scale, and the next map gives \
-                             explicit shapes: give the side instead, e.g. extra_scale = 0.3",
-                        ));
-                    }
-                    if k + 1 == n_maps && scale_after_last.is_none() {
-                        return Err(value_err(
-                            key("extra_scale"),
-                            "\"next\" on the last map needs the scale after it: set \
-                             scale_after_last = 1.05 at the top (torchvision), or give the side, \
-                             e.g. extra_scale = 1.0 (SSD300 tutorial)",
-                        ));
-                    }
-                    Some(ExtraScale::Next)
-                }
-                Some(RawExtra::Rule(r)) => {
-                    return Err(value_err(
-                        key("extra_scale"),
-                        format!(
-                            "\"{r}\" is not allowed: give a number (the side, e.g. 1.0) or \
-                             \"next\" (sqrt of this scale times the next map's)"
-                        ),
-                    ))
-                }
-            };
-            let step = match m.step {
-                None => None,
-                Some(v) => {
-                    let v = positive(&key("step"), v, "step = 8 (pixels)")?;
-                    if image_size.is_none() {
-                        return Err(value_err(
-                            key("step"),
-                            "a step needs the image size: set image_size = 300 (or [width, \
-                             height]) at the top, or remove step to centre priors in their cells",
-                        ));
-                    }
-                    Some(v)
-                }
-            };
-            let map = FeatureMap {
-                rows,
-                cols,
-                scales: m.scales,
-                aspect_ratios: m.aspect_ratios,
-                extra_scale,
-                flip: m.flip,
-                order: m.order,
-                step,
-                shapes: None,
             };
             total += u64::from(rows) * u64::from(cols) * map.shapes_per_cell() as u64;
             if total > MAX_PRIORS {
@@ -392,7 +312,7 @@ impl RawConfig {
                     key("grid"),
                     format!(
                         "the configuration makes more than {MAX_PRIORS} priors: use smaller \
-                         grids or fewer scales and ratios"
+                         grids or {fewer}"
                     ),
                 ));
             }
@@ -683,6 +603,113 @@ impl PriorConfig {
 
 /// A map given by `shapes = [[w, h], ...]`: nothing of the scale/ratio recipe may be set beside
 /// it (it would be ignored), each pair is two positive finite numbers.
+/// What a map's validation needs to know of the configuration around it.
+#[derive(Debug, Clone, Copy)]
+struct MapNeighbours {
+    /// The last map (`extra_scale = "next"` then needs `scale_after_last`).
+    is_last: bool,
+    /// The next map gives explicit shapes (so it has no first scale for `"next"`).
+    next_has_shapes: bool,
+    /// `scale_after_last` is set.
+    scale_after_last: bool,
+    /// `image_size` is set (a `step` needs it).
+    image_size: bool,
+}
+
+/// A map given by scales and aspect ratios, validated (`[[feature_maps]]` without `shapes`).
+fn scales_map(
+    key: &dyn Fn(&str) -> String,
+    rows: u32,
+    cols: u32,
+    m: RawMap,
+    next: MapNeighbours,
+) -> Result<FeatureMap, ConfigError> {
+    if m.scales.is_empty() {
+        return Err(value_err(
+            key("scales"),
+            "empty: give at least one scale (fraction of the image side), e.g. \
+             scales = [0.2]",
+        ));
+    }
+    for (i, &s) in m.scales.iter().enumerate() {
+        positive(&key(&format!("scales[{i}]")), s, "0.2")?;
+    }
+    if m.aspect_ratios.is_empty() {
+        return Err(value_err(
+            key("aspect_ratios"),
+            "empty: give at least one ratio w/h, e.g. aspect_ratios = [1.0, 2.0, 0.5]",
+        ));
+    }
+    for (i, &r) in m.aspect_ratios.iter().enumerate() {
+        positive(
+            &key(&format!("aspect_ratios[{i}]")),
+            r,
+            "2.0 (wide) or 0.5 (tall)",
+        )?;
+    }
+    let extra_scale = match m.extra_scale {
+        None => None,
+        Some(RawExtra::Side(v)) => Some(ExtraScale::Side(positive(
+            &key("extra_scale"),
+            v,
+            "extra_scale = 1.0",
+        )?)),
+        Some(RawExtra::Rule(r)) if r == "next" => {
+            if next.next_has_shapes {
+                return Err(value_err(
+                    key("extra_scale"),
+                    "\"next\" needs the next map's first scale, and the next map gives \
+                     explicit shapes: give the side instead, e.g. extra_scale = 0.3",
+                ));
+            }
+            if next.is_last && !next.scale_after_last {
+                return Err(value_err(
+                    key("extra_scale"),
+                    "\"next\" on the last map needs the scale after it: set \
+                     scale_after_last = 1.05 at the top (torchvision), or give the side, \
+                     e.g. extra_scale = 1.0 (SSD300 tutorial)",
+                ));
+            }
+            Some(ExtraScale::Next)
+        }
+        Some(RawExtra::Rule(r)) => {
+            return Err(value_err(
+                key("extra_scale"),
+                format!(
+                    "\"{r}\" is not allowed: give a number (the side, e.g. 1.0) or \
+                     \"next\" (sqrt of this scale times the next map's)"
+                ),
+            ))
+        }
+    };
+    let step = match m.step {
+        None => None,
+        Some(v) => {
+            let v = positive(&key("step"), v, "step = 8 (pixels)")?;
+            if !next.image_size {
+                return Err(value_err(
+                    key("step"),
+                    "a step needs the image size: set image_size = 300 (or [width, \
+                     height]) at the top, or remove step to centre priors in their cells",
+                ));
+            }
+            Some(v)
+        }
+    };
+    let map = FeatureMap {
+        rows,
+        cols,
+        scales: m.scales,
+        aspect_ratios: m.aspect_ratios,
+        extra_scale,
+        flip: m.flip,
+        order: m.order,
+        step,
+        shapes: None,
+    };
+    Ok(map)
+}
+
 fn shapes_map(
     key: &dyn Fn(&str) -> String,
     rows: u32,
