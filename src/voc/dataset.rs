@@ -246,41 +246,9 @@ fn list_one(
     opts: ListOptions,
     out: &mut Listing,
 ) -> Result<(), ListingError> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        if broken_link(path) {
-            dataset_err(
-                path,
-                format!(
-                    "is a symbolic link that cannot be followed ({e}): it loops or its target is \
-                     missing; fix the link"
-                ),
-            )
-        } else {
-            io_err(path)(e)
-        }
-    })?;
+    let meta = dataset_metadata(path)?;
     if meta.is_file() {
-        if split.is_some() {
-            return Err(dataset_err(
-                path,
-                "--split needs a VOC year folder, not a file",
-            ));
-        }
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let source = Arc::new(EntrySource {
-            image_dirs: vec![images.map(Path::to_path_buf).unwrap_or_else(|| dir.clone())],
-            dir,
-            dataset: k,
-        });
-        match path.file_stem().unwrap_or_default().to_str() {
-            Some(id) => out
-                .entries
-                .push(ImageEntry::new(id.to_string(), path, &source)),
-            None => out.problems.push(not_utf8_name(path.to_path_buf())),
-        }
-        out.sources
-            .push(format!("{} (one annotation file)", path.display()));
-        return Ok(());
+        return list_single_file(path, k, split, images, out);
     }
     if !meta.is_dir() {
         return Err(dataset_err(
@@ -295,9 +263,77 @@ fn list_one(
     {
         return list_year(path, k, split, images, opts, out);
     }
-    // VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that
-    // loops or dangles, an Annotations link whose target is gone) is a listing problem, named,
-    // not a year that silently vanishes.
+    let devkit = find_year_folders(path)?;
+    if !devkit.years.is_empty() {
+        out.problems.extend(devkit.broken);
+        for y in devkit.years {
+            list_year(&y, k, split, images, opts, out)?;
+        }
+        return Ok(());
+    }
+    list_plain_folder(path, k, split, images, opts, &devkit.broken, out)
+}
+
+/// The DATASET argument's metadata; a link that cannot be followed is named as one.
+fn dataset_metadata(path: &Path) -> Result<std::fs::Metadata, ListingError> {
+    std::fs::metadata(path).map_err(|e| {
+        if broken_link(path) {
+            dataset_err(
+                path,
+                format!(
+                    "is a symbolic link that cannot be followed ({e}): it loops or its target is \
+                     missing; fix the link"
+                ),
+            )
+        } else {
+            io_err(path)(e)
+        }
+    })
+}
+
+/// A DATASET that is one `.xml` file: its image is looked up beside it.
+fn list_single_file(
+    path: &Path,
+    k: usize,
+    split: Option<&str>,
+    images: Option<&Path>,
+    out: &mut Listing,
+) -> Result<(), ListingError> {
+    if split.is_some() {
+        return Err(dataset_err(
+            path,
+            "--split needs a VOC year folder, not a file",
+        ));
+    }
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let source = Arc::new(EntrySource {
+        image_dirs: vec![images.map(Path::to_path_buf).unwrap_or_else(|| dir.clone())],
+        dir,
+        dataset: k,
+    });
+    match path.file_stem().unwrap_or_default().to_str() {
+        Some(id) => out
+            .entries
+            .push(ImageEntry::new(id.to_string(), path, &source)),
+        None => out.problems.push(not_utf8_name(path.to_path_buf())),
+    }
+    out.sources
+        .push(format!("{} (one annotation file)", path.display()));
+    Ok(())
+}
+
+/// The sub-folders of a folder that may be a VOCdevkit.
+struct YearFolders {
+    /// Sub-folders that are year folders, in name order.
+    years: Vec<PathBuf>,
+    /// Sub-folders that cannot be read (each a listing problem if this is a VOCdevkit).
+    broken: Vec<ListingProblem>,
+}
+
+/// VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that loops or
+/// dangles, an Annotations link whose target is gone) is a listing problem, named, not a year
+/// that silently vanishes.
+fn find_year_folders(path: &Path) -> Result<YearFolders, ListingError> {
     let mut years = Vec::new();
     let mut broken = Vec::new();
     for (p, file_type) in read_dir_sorted_typed(path)? {
@@ -327,13 +363,20 @@ fn list_one(
             }),
         }
     }
-    if !years.is_empty() {
-        out.problems.extend(broken);
-        for y in years {
-            list_year(&y, k, split, images, opts, out)?;
-        }
-        return Ok(());
-    }
+    Ok(YearFolders { years, broken })
+}
+
+/// A DATASET that is a plain folder of `.xml` files (images looked up beside them). `broken`:
+/// the sub-folders that could not be read, named by the error when the folder holds nothing.
+fn list_plain_folder(
+    path: &Path,
+    k: usize,
+    split: Option<&str>,
+    images: Option<&Path>,
+    opts: ListOptions,
+    broken: &[ListingProblem],
+    out: &mut Listing,
+) -> Result<(), ListingError> {
     if let Some(s) = split {
         return Err(dataset_err(
             path,
@@ -353,8 +396,24 @@ fn list_one(
     let problems_before = out.problems.len();
     list_folder(path, &source, opts, out)?;
     if out.entries.len() == before && out.problems.len() == problems_before {
-        nested_hint(path, opts)?;
-        let subdirs: Vec<String> = read_dir_sorted(path)?
+        return Err(empty_folder_error(path, opts, broken));
+    }
+    out.sources.push(format!(
+        "{}: plain folder, {} annotation files",
+        path.display(),
+        out.entries.len() - before
+    ));
+    Ok(())
+}
+
+/// Why a folder with no year folders and no `.xml` file is no dataset: its subfolders hold
+/// some (`--recursive`), one could not be read, or what it holds.
+fn empty_folder_error(path: &Path, opts: ListOptions, broken: &[ListingProblem]) -> ListingError {
+    if let Err(e) = nested_hint(path, opts) {
+        return e;
+    }
+    let subdirs: Vec<String> = match read_dir_sorted(path) {
+        Ok(entries) => entries
             .into_iter()
             .filter(|p| p.is_dir())
             .map(|p| {
@@ -363,28 +422,23 @@ fn list_one(
                     .to_string_lossy()
                     .into_owned()
             })
-            .collect();
-        let hint = if let Some(b) = broken.first() {
-            format!(" ({}: {})", b.path.display(), b.message)
-        } else if subdirs.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (it holds the folders {}: pass one of them)",
-                subdirs.join(", ")
-            )
-        };
-        return Err(dataset_err(
-            path,
-            format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
-        ));
-    }
-    out.sources.push(format!(
-        "{}: plain folder, {} annotation files",
-        path.display(),
-        out.entries.len() - before
-    ));
-    Ok(())
+            .collect(),
+        Err(e) => return e,
+    };
+    let hint = if let Some(b) = broken.first() {
+        format!(" ({}: {})", b.path.display(), b.message)
+    } else if subdirs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (it holds the folders {}: pass one of them)",
+            subdirs.join(", ")
+        )
+    };
+    dataset_err(
+        path,
+        format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
+    )
 }
 
 fn list_year(
