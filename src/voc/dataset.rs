@@ -618,112 +618,147 @@ fn read_split(
     out: &mut Listing,
 ) -> SplitRead {
     let mut read = SplitRead::default();
-    let xml_of = |id: &str| ann.join(format!("{id}.xml"));
-    let exists = |id: &str| confined_id(id).is_ok() && xml_of(id).symlink_metadata().is_ok();
+    let exists = |id: &str| confined_id(id).is_ok() && xml_of(ann, id).symlink_metadata().is_ok();
     let mut seen = std::collections::HashSet::new();
     for (n, line) in split_lines(text) {
-        let ids = match classify_split_line(line, exists) {
-            SplitLine::Blank => continue,
-            SplitLine::Id { id, per_class } => {
-                read.per_class += per_class as usize;
-                read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
-                vec![id]
-            }
-            SplitLine::Several(ids) => {
-                read.multi.push(n);
-                ids
-            }
+        let Some(ids) = split_line_ids(line, n, exists, &mut read) else {
+            continue;
         };
         for id in ids {
-            if let Err(why) = confined_id(id) {
-                out.problems.push(ListingProblem {
-                    path: file.to_path_buf(),
-                    message: format!(
-                        "line {n}: id {id:?} {why}: an id names a file inside {}, without \
-                         .xml; correct or remove the line",
-                        ann.display()
-                    ),
-                    kind: FindingKind::IdOutsideDataset,
-                });
-                continue;
-            }
-            if !seen.insert(id) {
-                out.warnings.push(ListingProblem {
-                    path: file.to_path_buf(),
-                    message: format!(
-                        "id {id:?} is listed more than once; it is used each time, as the \
-                         reference would: remove the duplicates if that is not meant"
-                    ),
-                    kind: FindingKind::DuplicateId,
-                });
-            }
-            let xml = xml_of(id);
-            match file_problem(&xml, InputKind::Annotation) {
-                None => out
-                    .entries
-                    .push(ImageEntry::new(id.to_string(), &xml, source)),
-                Some(problem) => {
-                    let kind = problem.finding_kind();
-                    let (kind, message) = if xml.symlink_metadata().is_err() {
-                        out.missing_ids += 1;
-                        let hint = match id.len().checked_sub(4) {
-                            Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
-                                " (ids carry no extension: write {:?}, not {id:?})",
-                                &id[..k]
-                            ),
-                            _ => String::new(),
-                        };
-                        let message = format!(
-                            "id {id:?} is listed in {} (line {n}) but there is no such \
-                             annotation file{hint}: add the file or remove the id from the split",
-                            file.display()
-                        );
-                        (FindingKind::MissingAnnotation, message)
-                    } else {
-                        (
-                            kind,
-                            format!("(listed in {}, line {n}) {problem}", file.display()),
-                        )
-                    };
-                    out.problems.push(ListingProblem {
-                        path: xml,
-                        message,
-                        kind,
-                    });
-                }
-            }
+            admit_split_id(id, n, file, ann, source, &mut seen, out);
         }
     }
     if !read.multi.is_empty() {
-        let shown: Vec<String> = read.multi.iter().take(10).map(|n| n.to_string()).collect();
-        let more = if read.multi.len() > 10 { ", ..." } else { "" };
+        out.warnings.push(several_ids_note(&read.multi, file));
+    }
+    read
+}
+
+/// The annotation file of a split file's id.
+fn xml_of(ann: &Path, id: &str) -> PathBuf {
+    ann.join(format!("{id}.xml"))
+}
+
+/// The ids of line `n` of a split file (`None`: a blank line), counted in `read` by the form
+/// they were written in.
+fn split_line_ids<'a>(
+    line: &'a str,
+    n: usize,
+    exists: impl Fn(&str) -> bool,
+    read: &mut SplitRead,
+) -> Option<Vec<&'a str>> {
+    match classify_split_line(line, exists) {
+        SplitLine::Blank => None,
+        SplitLine::Id { id, per_class } => {
+            read.per_class += per_class as usize;
+            read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
+            Some(vec![id])
+        }
+        SplitLine::Several(ids) => {
+            read.multi.push(n);
+            Some(ids)
+        }
+    }
+}
+
+/// Admits one id of line `n` of the split file `file`: an entry of `ann`, or a problem (an id
+/// outside the dataset, a file missing or unusable); an id `seen` before is used again, with
+/// a warning.
+fn admit_split_id<'a>(
+    id: &'a str,
+    n: usize,
+    file: &Path,
+    ann: &Path,
+    source: &Arc<EntrySource>,
+    seen: &mut std::collections::HashSet<&'a str>,
+    out: &mut Listing,
+) {
+    if let Err(why) = confined_id(id) {
+        out.problems.push(ListingProblem {
+            path: file.to_path_buf(),
+            message: format!(
+                "line {n}: id {id:?} {why}: an id names a file inside {}, without \
+                 .xml; correct or remove the line",
+                ann.display()
+            ),
+            kind: FindingKind::IdOutsideDataset,
+        });
+        return;
+    }
+    if !seen.insert(id) {
         out.warnings.push(ListingProblem {
             path: file.to_path_buf(),
             message: format!(
-                "{} ({} {}{more}) {} several ids separated by white space, each naming an \
-                 annotation file: each is used as an id (the reference reads one id a line): \
-                 put one id on each line",
-                if read.multi.len() == 1 {
-                    "1 line".to_string()
-                } else {
-                    format!("{} lines", read.multi.len())
-                },
-                if read.multi.len() == 1 {
-                    "line"
-                } else {
-                    "lines"
-                },
-                shown.join(", "),
-                if read.multi.len() == 1 {
-                    "holds"
-                } else {
-                    "hold"
-                },
+                "id {id:?} is listed more than once; it is used each time, as the \
+                 reference would: remove the duplicates if that is not meant"
             ),
-            kind: FindingKind::SeveralIdsOnALine,
+            kind: FindingKind::DuplicateId,
         });
     }
-    read
+    let xml = xml_of(ann, id);
+    let Some(problem) = file_problem(&xml, InputKind::Annotation) else {
+        out.entries
+            .push(ImageEntry::new(id.to_string(), &xml, source));
+        return;
+    };
+    let (kind, message) = if xml.symlink_metadata().is_err() {
+        out.missing_ids += 1;
+        (
+            FindingKind::MissingAnnotation,
+            missing_id_message(id, n, file),
+        )
+    } else {
+        (
+            problem.finding_kind(),
+            format!("(listed in {}, line {n}) {problem}", file.display()),
+        )
+    };
+    out.problems.push(ListingProblem {
+        path: xml,
+        message,
+        kind,
+    });
+}
+
+/// An id of line `n` of `file` with no annotation file; an id written with `.xml` is told to
+/// drop it.
+fn missing_id_message(id: &str, n: usize, file: &Path) -> String {
+    let hint = match id.len().checked_sub(4) {
+        Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
+            " (ids carry no extension: write {:?}, not {id:?})",
+            &id[..k]
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "id {id:?} is listed in {} (line {n}) but there is no such \
+         annotation file{hint}: add the file or remove the id from the split",
+        file.display()
+    )
+}
+
+/// The grouped note on the lines of `file` (numbered `multi`) that held several ids.
+fn several_ids_note(multi: &[usize], file: &Path) -> ListingProblem {
+    let shown: Vec<String> = multi.iter().take(10).map(|n| n.to_string()).collect();
+    let more = if multi.len() > 10 { ", ..." } else { "" };
+    let one = multi.len() == 1;
+    ListingProblem {
+        path: file.to_path_buf(),
+        message: format!(
+            "{} ({} {}{more}) {} several ids separated by white space, each naming an \
+             annotation file: each is used as an id (the reference reads one id a line): \
+             put one id on each line",
+            if one {
+                "1 line".to_string()
+            } else {
+                format!("{} lines", multi.len())
+            },
+            if one { "line" } else { "lines" },
+            shown.join(", "),
+            if one { "holds" } else { "hold" },
+        ),
+        kind: FindingKind::SeveralIdsOnALine,
+    }
 }
 
 fn available_splits(dir: &Path) -> String {
