@@ -946,34 +946,15 @@ fn list_xml_files_recursive(
         });
     }
     for (rel, file_type) in walk.files {
-        let name = rel.rsplit(|&b| b == b'/').next().unwrap_or(&rel);
-        let stem_len = rel.len() - 4;
-        let p = dir.join(path_of_bytes(&rel));
-        if is_apple_double(name, &p) {
-            out.ignored.push(apple_double_note(p));
-            continue;
-        }
-        if !file_type.is_some_and(|t| t.is_file()) {
-            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
-                out.problems.push(ListingProblem {
-                    path: p,
-                    message,
-                    kind,
-                });
-                continue;
-            }
-        }
-        // Not UTF-8: refused, as by the flat listing (two lossy ids could be one).
-        let Ok(id) = std::str::from_utf8(&rel[..stem_len]).map(str::to_string) else {
-            out.problems.push(not_utf8_name(p));
-            continue;
-        };
-        let plain = rel.len() == id.len() + 4 && rel.ends_with(b".xml");
-        out.entries.push(ImageEntry {
-            id,
-            file_name: (!plain).then(|| path_of_bytes(&rel).into_os_string().into_boxed_os_str()),
-            source: source.clone(),
-        });
+        let base = rel.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        admit_xml_file(
+            dir,
+            path_of_bytes(&rel).into_os_string(),
+            base,
+            file_type,
+            source,
+            out,
+        );
     }
     Ok(())
 }
@@ -993,40 +974,59 @@ fn list_xml_files(
 ) -> Result<(), ListingError> {
     for (name, file_type) in read_dir_names_sorted(dir)? {
         // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
-        let bytes = os_bytes(Path::new(&name));
-        let Some(stem) = xml_stem(bytes) else {
-            continue;
-        };
-        if bytes.starts_with(b"._") && is_apple_double(bytes, &dir.join(&name)) {
-            out.ignored.push(apple_double_note(dir.join(&name)));
+        if xml_stem(os_bytes(Path::new(&name))).is_none() {
             continue;
         }
-        // A regular file needs no further look; links and the rest are checked.
-        if !file_type.is_some_and(|t| t.is_file()) {
-            let p = dir.join(&name);
-            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
-                out.problems.push(ListingProblem {
-                    path: p,
-                    message,
-                    kind,
-                });
-                continue;
-            }
-        }
-        // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
-        // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
-        let Ok(id) = std::str::from_utf8(stem).map(str::to_string) else {
-            out.problems.push(not_utf8_name(dir.join(&name)));
-            continue;
-        };
-        let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
-        out.entries.push(ImageEntry {
-            id,
-            file_name: (!plain).then(|| name.into_boxed_os_str()),
-            source: source.clone(),
-        });
+        admit_xml_file(dir, name, 0, file_type, source, out);
     }
     Ok(())
+}
+
+/// Admits one `.xml` file found by a listing of `dir`: `listed` is its name (or, with
+/// `--recursive`, its `/`-separated path relative to `dir`, its name starting at byte `base`),
+/// `file_type` its type as the directory listing gives it. It becomes an entry, or is skipped
+/// (AppleDouble metadata) or refused (not a regular file, a name that is not UTF-8). No path
+/// is built for the usual regular `{id}.xml` file, and `listed` is kept as the entry's file
+/// name when it is not `{id}.xml`.
+fn admit_xml_file(
+    dir: &Path,
+    listed: std::ffi::OsString,
+    base: usize,
+    file_type: Option<std::fs::FileType>,
+    source: &Arc<EntrySource>,
+    out: &mut Listing,
+) {
+    let bytes = os_bytes(Path::new(&listed));
+    let name = &bytes[base..];
+    if name.starts_with(b"._") && is_apple_double(name, &dir.join(&listed)) {
+        out.ignored.push(apple_double_note(dir.join(&listed)));
+        return;
+    }
+    // A regular file needs no further look; links and the rest are checked.
+    if !file_type.is_some_and(|t| t.is_file()) {
+        let p = dir.join(&listed);
+        if let Some((kind, message)) = annotation_file_problem_kind(&p) {
+            out.problems.push(ListingProblem {
+                path: p,
+                message,
+                kind,
+            });
+            return;
+        }
+    }
+    // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
+    // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
+    let Ok(id) = std::str::from_utf8(&bytes[..bytes.len().saturating_sub(4)]).map(str::to_string)
+    else {
+        out.problems.push(not_utf8_name(dir.join(&listed)));
+        return;
+    };
+    let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
+    out.entries.push(ImageEntry {
+        id,
+        file_name: (!plain).then(|| listed.into_boxed_os_str()),
+        source: source.clone(),
+    });
 }
 
 /// Why `path` cannot be an annotation file (`None`: a regular file, or a link to one): see
