@@ -1,7 +1,7 @@
 //! `ssd-assign audit`: the dataset report people read before they train.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,7 +11,9 @@ use crate::cmd::args::{DatasetArgs, MatchArgs, PriorsArgs};
 use crate::cmd::{progress_bar, Outcome};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
-use crate::report::{text, AssignmentTally, AuditReport, DatasetTally};
+use crate::report::{
+    text, AssignmentReport, AssignmentTally, AuditReport, DatasetSummary, DatasetTally,
+};
 use crate::sink::atomic::AtomicFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -144,65 +146,23 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
     // Listing and label map are resolved once; each configuration only swaps the priors.
     let setup = crate::cmd::setup(&args.dataset, &args.matching, prior_sets[0].clone())?;
     for (k, priors) in prior_sets.iter().enumerate() {
-        let engine = &crate::pipeline::Engine {
-            priors: priors.clone(),
-            // Images are checked once, with the first configuration.
-            check_images: args.check_images && k == 0,
-            ..setup.engine.clone()
-        };
         let first = k == 0;
-        let mut ds = first.then(|| DatasetTally::new(&setup.listing));
-        let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
-        tally.keep_examples(args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES));
-        let shapes = PriorShapes::new(&engine.priors);
-        let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
-        if prior_sets.len() > 1 {
-            pb.set_message(priors.name().to_string());
+        let gt_writer = gt_writer.as_mut().filter(|_| first);
+        let (ds, report) =
+            audit_configuration(args, &setup, priors, prior_sets.len() > 1, first, gt_writer)?;
+        if ds.is_some() {
+            dataset = ds;
         }
-        engine.run(
-            &setup.listing.entries,
-            setup.jobs,
-            |done| pb.set_position(done as u64),
-            |o| -> anyhow::Result<()> {
-                if let Some(ds) = ds.as_mut() {
-                    ds.add(o.as_ref());
-                }
-                if let Ok(r) = &o {
-                    tally.add(r);
-                    if first {
-                        if let Some(w) = gt_writer.as_mut() {
-                            for row in gt_rows(r, &shapes) {
-                                w.serialize(row)?;
-                            }
-                        }
-                    }
-                }
-                Ok(())
-            },
-        )?;
-        pb.finish_and_clear();
-        if let Some(ds) = ds {
-            dataset = Some(ds.finish(&engine.labels));
-        }
-        configurations.push(tally.finish(args.worst, args.max_unmatched));
+        configurations.push(report);
     }
     if let Some(w) = gt_writer {
         let path = args.gt_csv.as_deref().expect("set with the writer");
-        w.into_inner()
-            .map_err(|e| anyhow::anyhow!("{}", e.error()))
-            .and_then(|f| f.commit().map_err(Into::into))
-            .with_context(|| format!("--gt-csv: writing {}", path.display()))?;
+        commit_gt_csv(w, path)?;
     }
     let dataset = dataset.unwrap_or_default();
-    if let Some(mut f) = findings_file.take() {
+    if let Some(f) = findings_file.take() {
         let path = args.findings.as_deref().expect("set with the file");
-        crate::report::findings::write_findings(
-            &dataset.findings,
-            crate::report::findings::is_jsonl(path),
-            &mut f,
-        )
-        .and_then(|()| f.commit())
-        .with_context(|| format!("--findings: writing {}", path.display()))?;
+        write_findings_file(&dataset, path, f)?;
     }
     Ok(AuditReport {
         tool: "ssd-assign".into(),
@@ -210,4 +170,77 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         dataset,
         configurations,
     })
+}
+
+/// Reads the dataset with one prior set: its assignment report and, for the `first`
+/// configuration, the dataset summary (images are checked then, and the GT rows written to
+/// `gt_writer`). `named`: several configurations run, the progress bar names each.
+fn audit_configuration(
+    args: &AuditArgs,
+    setup: &crate::cmd::Setup,
+    priors: &Arc<PriorSet>,
+    named: bool,
+    first: bool,
+    mut gt_writer: Option<&mut csv::Writer<AtomicFile>>,
+) -> anyhow::Result<(Option<DatasetSummary>, AssignmentReport)> {
+    let engine = &crate::pipeline::Engine {
+        priors: priors.clone(),
+        // Images are checked once, with the first configuration.
+        check_images: args.check_images && first,
+        ..setup.engine.clone()
+    };
+    let mut ds = first.then(|| DatasetTally::new(&setup.listing));
+    let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
+    tally.keep_examples(args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES));
+    let shapes = PriorShapes::new(&engine.priors);
+    let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
+    if named {
+        pb.set_message(priors.name().to_string());
+    }
+    engine.run(
+        &setup.listing.entries,
+        setup.jobs,
+        |done| pb.set_position(done as u64),
+        |o| -> anyhow::Result<()> {
+            if let Some(ds) = ds.as_mut() {
+                ds.add(o.as_ref());
+            }
+            if let Ok(r) = &o {
+                tally.add(r);
+                if let Some(w) = gt_writer.as_mut() {
+                    for row in gt_rows(r, &shapes) {
+                        w.serialize(row)?;
+                    }
+                }
+            }
+            Ok(())
+        },
+    )?;
+    pb.finish_and_clear();
+    let dataset = ds.map(|ds| ds.finish(&engine.labels));
+    Ok((dataset, tally.finish(args.worst, args.max_unmatched)))
+}
+
+/// Flushes the `--gt-csv` rows and puts the file in place.
+fn commit_gt_csv(w: csv::Writer<AtomicFile>, path: &Path) -> anyhow::Result<()> {
+    w.into_inner()
+        .map_err(|e| anyhow::anyhow!("{}", e.error()))
+        .and_then(|f| f.commit().map_err(Into::into))
+        .with_context(|| format!("--gt-csv: writing {}", path.display()))
+}
+
+/// Writes the dataset's findings to the `--findings` file (CSV, or JSON Lines for `.jsonl`)
+/// and puts it in place.
+fn write_findings_file(
+    dataset: &DatasetSummary,
+    path: &Path,
+    mut f: AtomicFile,
+) -> anyhow::Result<()> {
+    crate::report::findings::write_findings(
+        &dataset.findings,
+        crate::report::findings::is_jsonl(path),
+        &mut f,
+    )
+    .and_then(|()| f.commit())
+    .with_context(|| format!("--findings: writing {}", path.display()))
 }

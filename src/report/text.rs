@@ -248,6 +248,19 @@ fn assignment_causes(a: &AssignmentReport) -> Vec<Cause> {
 
 /// The first lines: what is wrong for each prior set, in numbers and words, and why.
 fn render_verdict(report: &AuditReport, out: &mut String) {
+    render_verdict_totals(report, out);
+    let n = report.configurations.len();
+    for a in &report.configurations {
+        if n > 4 {
+            render_verdict_line(a, out);
+        } else {
+            render_verdict_block(a, &report.dataset, n > 1, out);
+        }
+    }
+}
+
+/// The verdict's first lines: what was read, at which threshold, and what was left out.
+fn render_verdict_totals(report: &AuditReport, out: &mut String) {
     let d = &report.dataset;
     let threshold = report
         .configurations
@@ -269,71 +282,86 @@ fn render_verdict(report: &AuditReport, out: &mut String) {
         "  rejected         {} files, {} objects; {} objects of unknown classes skipped{ignored}",
         d.files_rejected, d.skipped_invalid, d.skipped_unknown_class_total
     );
-    let n = report.configurations.len();
-    for a in &report.configurations {
-        let o = &a.overall;
-        let cov = &a.coverage_at_threshold;
-        if n > 4 {
-            let _ = writeln!(
-                out,
-                "  {} ({}): never learned {}, forced-only {}, lost collisions {}, coverage {}",
-                a.config.priors,
-                a.config.num_priors,
-                pct(&o.unmatched),
-                pct(&o.forced_only),
-                pct(&o.lost_collision),
-                pct(cov)
-            );
-            continue;
-        }
-        let indent = if n > 1 {
-            let _ = writeln!(
-                out,
-                "  {} ({} priors)",
-                a.config.priors, a.config.num_priors
-            );
-            "    "
-        } else {
-            "  "
-        };
-        let w = if n > 1 { 15 } else { 17 };
+}
+
+/// One configuration's verdict on one line (more than 4 configurations).
+fn render_verdict_line(a: &AssignmentReport, out: &mut String) {
+    let o = &a.overall;
+    let _ = writeln!(
+        out,
+        "  {} ({}): never learned {}, forced-only {}, lost collisions {}, coverage {}",
+        a.config.priors,
+        a.config.num_priors,
+        pct(&o.unmatched),
+        pct(&o.forced_only),
+        pct(&o.lost_collision),
+        pct(&a.coverage_at_threshold)
+    );
+}
+
+/// One configuration's verdict as a block of labelled lines, under its name when there are
+/// several (`named`), with its likely causes.
+fn render_verdict_block(a: &AssignmentReport, d: &DatasetSummary, named: bool, out: &mut String) {
+    let o = &a.overall;
+    let indent = if named {
         let _ = writeln!(
             out,
-            "{indent}{:<w$}{:<16} objects have no positive prior: the model never learns them",
-            "never learned",
-            pct(&o.unmatched)
+            "  {} ({} priors)",
+            a.config.priors, a.config.num_priors
         );
-        let _ = writeln!(
-            out,
-            "{indent}{:<w$}{:<16} learn only from a forced prior below the threshold",
-            "forced-only",
-            pct(&o.forced_only)
-        );
-        let _ = writeln!(
-            out,
-            "{indent}{:<w$}{:<16} lost their forced prior to a later object",
-            "lost collision",
-            pct(&o.lost_collision)
-        );
-        let _ = writeln!(
-            out,
-            "{indent}{:<w$}{:<16} have a prior with IoU >= {}",
-            format!("coverage@{}", a.config.threshold),
-            pct(cov),
-            a.config.threshold
-        );
-        let mut causes = assignment_causes(a);
-        causes.extend(dataset_causes(d));
-        // Largest share first; ties keep the order above.
-        causes.sort_by(|x, y| y.share.total_cmp(&x.share));
-        let picked: Vec<&Cause> = causes.iter().filter(|c| c.share >= 0.01).take(2).collect();
-        if picked.is_empty() {
-            let _ = writeln!(out, "{indent}{:<w$}none stands out", "likely causes");
-        }
-        for (k, c) in picked.iter().enumerate() {
-            let label = if k == 0 { "likely causes" } else { "" };
-            let _ = writeln!(out, "{indent}{label:<w$}{}", c.text);
-        }
+        "    "
+    } else {
+        "  "
+    };
+    let w = if named { 15 } else { 17 };
+    let _ = writeln!(
+        out,
+        "{indent}{:<w$}{:<16} objects have no positive prior: the model never learns them",
+        "never learned",
+        pct(&o.unmatched)
+    );
+    let _ = writeln!(
+        out,
+        "{indent}{:<w$}{:<16} learn only from a forced prior below the threshold",
+        "forced-only",
+        pct(&o.forced_only)
+    );
+    let _ = writeln!(
+        out,
+        "{indent}{:<w$}{:<16} lost their forced prior to a later object",
+        "lost collision",
+        pct(&o.lost_collision)
+    );
+    let _ = writeln!(
+        out,
+        "{indent}{:<w$}{:<16} have a prior with IoU >= {}",
+        format!("coverage@{}", a.config.threshold),
+        pct(&a.coverage_at_threshold),
+        a.config.threshold
+    );
+    render_likely_causes(a, d, indent, w, out);
+}
+
+/// The two largest causes (of at least 1%) of a configuration's losses, labelled in a column
+/// `w` wide.
+fn render_likely_causes(
+    a: &AssignmentReport,
+    d: &DatasetSummary,
+    indent: &str,
+    w: usize,
+    out: &mut String,
+) {
+    let mut causes = assignment_causes(a);
+    causes.extend(dataset_causes(d));
+    // Largest share first; ties keep the order above.
+    causes.sort_by(|x, y| y.share.total_cmp(&x.share));
+    let picked: Vec<&Cause> = causes.iter().filter(|c| c.share >= 0.01).take(2).collect();
+    if picked.is_empty() {
+        let _ = writeln!(out, "{indent}{:<w$}none stands out", "likely causes");
+    }
+    for (k, c) in picked.iter().enumerate() {
+        let label = if k == 0 { "likely causes" } else { "" };
+        let _ = writeln!(out, "{indent}{label:<w$}{}", c.text);
     }
 }
 

@@ -246,41 +246,9 @@ fn list_one(
     opts: ListOptions,
     out: &mut Listing,
 ) -> Result<(), ListingError> {
-    let meta = std::fs::metadata(path).map_err(|e| {
-        if broken_link(path) {
-            dataset_err(
-                path,
-                format!(
-                    "is a symbolic link that cannot be followed ({e}): it loops or its target is \
-                     missing; fix the link"
-                ),
-            )
-        } else {
-            io_err(path)(e)
-        }
-    })?;
+    let meta = dataset_metadata(path)?;
     if meta.is_file() {
-        if split.is_some() {
-            return Err(dataset_err(
-                path,
-                "--split needs a VOC year folder, not a file",
-            ));
-        }
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let source = Arc::new(EntrySource {
-            image_dirs: vec![images.map(Path::to_path_buf).unwrap_or_else(|| dir.clone())],
-            dir,
-            dataset: k,
-        });
-        match path.file_stem().unwrap_or_default().to_str() {
-            Some(id) => out
-                .entries
-                .push(ImageEntry::new(id.to_string(), path, &source)),
-            None => out.problems.push(not_utf8_name(path.to_path_buf())),
-        }
-        out.sources
-            .push(format!("{} (one annotation file)", path.display()));
-        return Ok(());
+        return list_single_file(path, k, split, images, out);
     }
     if !meta.is_dir() {
         return Err(dataset_err(
@@ -295,9 +263,77 @@ fn list_one(
     {
         return list_year(path, k, split, images, opts, out);
     }
-    // VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that
-    // loops or dangles, an Annotations link whose target is gone) is a listing problem, named,
-    // not a year that silently vanishes.
+    let devkit = find_year_folders(path)?;
+    if !devkit.years.is_empty() {
+        out.problems.extend(devkit.broken);
+        for y in devkit.years {
+            list_year(&y, k, split, images, opts, out)?;
+        }
+        return Ok(());
+    }
+    list_plain_folder(path, k, split, images, opts, &devkit.broken, out)
+}
+
+/// The DATASET argument's metadata; a link that cannot be followed is named as one.
+fn dataset_metadata(path: &Path) -> Result<std::fs::Metadata, ListingError> {
+    std::fs::metadata(path).map_err(|e| {
+        if broken_link(path) {
+            dataset_err(
+                path,
+                format!(
+                    "is a symbolic link that cannot be followed ({e}): it loops or its target is \
+                     missing; fix the link"
+                ),
+            )
+        } else {
+            io_err(path)(e)
+        }
+    })
+}
+
+/// A DATASET that is one `.xml` file: its image is looked up beside it.
+fn list_single_file(
+    path: &Path,
+    k: usize,
+    split: Option<&str>,
+    images: Option<&Path>,
+    out: &mut Listing,
+) -> Result<(), ListingError> {
+    if split.is_some() {
+        return Err(dataset_err(
+            path,
+            "--split needs a VOC year folder, not a file",
+        ));
+    }
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let source = Arc::new(EntrySource {
+        image_dirs: vec![images.map(Path::to_path_buf).unwrap_or_else(|| dir.clone())],
+        dir,
+        dataset: k,
+    });
+    match path.file_stem().unwrap_or_default().to_str() {
+        Some(id) => out
+            .entries
+            .push(ImageEntry::new(id.to_string(), path, &source)),
+        None => out.problems.push(not_utf8_name(path.to_path_buf())),
+    }
+    out.sources
+        .push(format!("{} (one annotation file)", path.display()));
+    Ok(())
+}
+
+/// The sub-folders of a folder that may be a VOCdevkit.
+struct YearFolders {
+    /// Sub-folders that are year folders, in name order.
+    years: Vec<PathBuf>,
+    /// Sub-folders that cannot be read (each a listing problem if this is a VOCdevkit).
+    broken: Vec<ListingProblem>,
+}
+
+/// VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that loops or
+/// dangles, an Annotations link whose target is gone) is a listing problem, named, not a year
+/// that silently vanishes.
+fn find_year_folders(path: &Path) -> Result<YearFolders, ListingError> {
     let mut years = Vec::new();
     let mut broken = Vec::new();
     for (p, file_type) in read_dir_sorted_typed(path)? {
@@ -327,13 +363,20 @@ fn list_one(
             }),
         }
     }
-    if !years.is_empty() {
-        out.problems.extend(broken);
-        for y in years {
-            list_year(&y, k, split, images, opts, out)?;
-        }
-        return Ok(());
-    }
+    Ok(YearFolders { years, broken })
+}
+
+/// A DATASET that is a plain folder of `.xml` files (images looked up beside them). `broken`:
+/// the sub-folders that could not be read, named by the error when the folder holds nothing.
+fn list_plain_folder(
+    path: &Path,
+    k: usize,
+    split: Option<&str>,
+    images: Option<&Path>,
+    opts: ListOptions,
+    broken: &[ListingProblem],
+    out: &mut Listing,
+) -> Result<(), ListingError> {
     if let Some(s) = split {
         return Err(dataset_err(
             path,
@@ -353,8 +396,24 @@ fn list_one(
     let problems_before = out.problems.len();
     list_folder(path, &source, opts, out)?;
     if out.entries.len() == before && out.problems.len() == problems_before {
-        nested_hint(path, opts)?;
-        let subdirs: Vec<String> = read_dir_sorted(path)?
+        return Err(empty_folder_error(path, opts, broken));
+    }
+    out.sources.push(format!(
+        "{}: plain folder, {} annotation files",
+        path.display(),
+        out.entries.len() - before
+    ));
+    Ok(())
+}
+
+/// Why a folder with no year folders and no `.xml` file is no dataset: its subfolders hold
+/// some (`--recursive`), one could not be read, or what it holds.
+fn empty_folder_error(path: &Path, opts: ListOptions, broken: &[ListingProblem]) -> ListingError {
+    if let Err(e) = nested_hint(path, opts) {
+        return e;
+    }
+    let subdirs: Vec<String> = match read_dir_sorted(path) {
+        Ok(entries) => entries
             .into_iter()
             .filter(|p| p.is_dir())
             .map(|p| {
@@ -363,28 +422,23 @@ fn list_one(
                     .to_string_lossy()
                     .into_owned()
             })
-            .collect();
-        let hint = if let Some(b) = broken.first() {
-            format!(" ({}: {})", b.path.display(), b.message)
-        } else if subdirs.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " (it holds the folders {}: pass one of them)",
-                subdirs.join(", ")
-            )
-        };
-        return Err(dataset_err(
-            path,
-            format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
-        ));
-    }
-    out.sources.push(format!(
-        "{}: plain folder, {} annotation files",
-        path.display(),
-        out.entries.len() - before
-    ));
-    Ok(())
+            .collect(),
+        Err(e) => return e,
+    };
+    let hint = if let Some(b) = broken.first() {
+        format!(" ({}: {})", b.path.display(), b.message)
+    } else if subdirs.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (it holds the folders {}: pass one of them)",
+            subdirs.join(", ")
+        )
+    };
+    dataset_err(
+        path,
+        format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
+    )
 }
 
 fn list_year(
@@ -564,112 +618,147 @@ fn read_split(
     out: &mut Listing,
 ) -> SplitRead {
     let mut read = SplitRead::default();
-    let xml_of = |id: &str| ann.join(format!("{id}.xml"));
-    let exists = |id: &str| confined_id(id).is_ok() && xml_of(id).symlink_metadata().is_ok();
+    let exists = |id: &str| confined_id(id).is_ok() && xml_of(ann, id).symlink_metadata().is_ok();
     let mut seen = std::collections::HashSet::new();
     for (n, line) in split_lines(text) {
-        let ids = match classify_split_line(line, exists) {
-            SplitLine::Blank => continue,
-            SplitLine::Id { id, per_class } => {
-                read.per_class += per_class as usize;
-                read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
-                vec![id]
-            }
-            SplitLine::Several(ids) => {
-                read.multi.push(n);
-                ids
-            }
+        let Some(ids) = split_line_ids(line, n, exists, &mut read) else {
+            continue;
         };
         for id in ids {
-            if let Err(why) = confined_id(id) {
-                out.problems.push(ListingProblem {
-                    path: file.to_path_buf(),
-                    message: format!(
-                        "line {n}: id {id:?} {why}: an id names a file inside {}, without \
-                         .xml; correct or remove the line",
-                        ann.display()
-                    ),
-                    kind: FindingKind::IdOutsideDataset,
-                });
-                continue;
-            }
-            if !seen.insert(id) {
-                out.warnings.push(ListingProblem {
-                    path: file.to_path_buf(),
-                    message: format!(
-                        "id {id:?} is listed more than once; it is used each time, as the \
-                         reference would: remove the duplicates if that is not meant"
-                    ),
-                    kind: FindingKind::DuplicateId,
-                });
-            }
-            let xml = xml_of(id);
-            match file_problem(&xml, InputKind::Annotation) {
-                None => out
-                    .entries
-                    .push(ImageEntry::new(id.to_string(), &xml, source)),
-                Some(problem) => {
-                    let kind = problem.finding_kind();
-                    let (kind, message) = if xml.symlink_metadata().is_err() {
-                        out.missing_ids += 1;
-                        let hint = match id.len().checked_sub(4) {
-                            Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
-                                " (ids carry no extension: write {:?}, not {id:?})",
-                                &id[..k]
-                            ),
-                            _ => String::new(),
-                        };
-                        let message = format!(
-                            "id {id:?} is listed in {} (line {n}) but there is no such \
-                             annotation file{hint}: add the file or remove the id from the split",
-                            file.display()
-                        );
-                        (FindingKind::MissingAnnotation, message)
-                    } else {
-                        (
-                            kind,
-                            format!("(listed in {}, line {n}) {problem}", file.display()),
-                        )
-                    };
-                    out.problems.push(ListingProblem {
-                        path: xml,
-                        message,
-                        kind,
-                    });
-                }
-            }
+            admit_split_id(id, n, file, ann, source, &mut seen, out);
         }
     }
     if !read.multi.is_empty() {
-        let shown: Vec<String> = read.multi.iter().take(10).map(|n| n.to_string()).collect();
-        let more = if read.multi.len() > 10 { ", ..." } else { "" };
+        out.warnings.push(several_ids_note(&read.multi, file));
+    }
+    read
+}
+
+/// The annotation file of a split file's id.
+fn xml_of(ann: &Path, id: &str) -> PathBuf {
+    ann.join(format!("{id}.xml"))
+}
+
+/// The ids of line `n` of a split file (`None`: a blank line), counted in `read` by the form
+/// they were written in.
+fn split_line_ids<'a>(
+    line: &'a str,
+    n: usize,
+    exists: impl Fn(&str) -> bool,
+    read: &mut SplitRead,
+) -> Option<Vec<&'a str>> {
+    match classify_split_line(line, exists) {
+        SplitLine::Blank => None,
+        SplitLine::Id { id, per_class } => {
+            read.per_class += per_class as usize;
+            read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
+            Some(vec![id])
+        }
+        SplitLine::Several(ids) => {
+            read.multi.push(n);
+            Some(ids)
+        }
+    }
+}
+
+/// Admits one id of line `n` of the split file `file`: an entry of `ann`, or a problem (an id
+/// outside the dataset, a file missing or unusable); an id `seen` before is used again, with
+/// a warning.
+fn admit_split_id<'a>(
+    id: &'a str,
+    n: usize,
+    file: &Path,
+    ann: &Path,
+    source: &Arc<EntrySource>,
+    seen: &mut std::collections::HashSet<&'a str>,
+    out: &mut Listing,
+) {
+    if let Err(why) = confined_id(id) {
+        out.problems.push(ListingProblem {
+            path: file.to_path_buf(),
+            message: format!(
+                "line {n}: id {id:?} {why}: an id names a file inside {}, without \
+                 .xml; correct or remove the line",
+                ann.display()
+            ),
+            kind: FindingKind::IdOutsideDataset,
+        });
+        return;
+    }
+    if !seen.insert(id) {
         out.warnings.push(ListingProblem {
             path: file.to_path_buf(),
             message: format!(
-                "{} ({} {}{more}) {} several ids separated by white space, each naming an \
-                 annotation file: each is used as an id (the reference reads one id a line): \
-                 put one id on each line",
-                if read.multi.len() == 1 {
-                    "1 line".to_string()
-                } else {
-                    format!("{} lines", read.multi.len())
-                },
-                if read.multi.len() == 1 {
-                    "line"
-                } else {
-                    "lines"
-                },
-                shown.join(", "),
-                if read.multi.len() == 1 {
-                    "holds"
-                } else {
-                    "hold"
-                },
+                "id {id:?} is listed more than once; it is used each time, as the \
+                 reference would: remove the duplicates if that is not meant"
             ),
-            kind: FindingKind::SeveralIdsOnALine,
+            kind: FindingKind::DuplicateId,
         });
     }
-    read
+    let xml = xml_of(ann, id);
+    let Some(problem) = file_problem(&xml, InputKind::Annotation) else {
+        out.entries
+            .push(ImageEntry::new(id.to_string(), &xml, source));
+        return;
+    };
+    let (kind, message) = if xml.symlink_metadata().is_err() {
+        out.missing_ids += 1;
+        (
+            FindingKind::MissingAnnotation,
+            missing_id_message(id, n, file),
+        )
+    } else {
+        (
+            problem.finding_kind(),
+            format!("(listed in {}, line {n}) {problem}", file.display()),
+        )
+    };
+    out.problems.push(ListingProblem {
+        path: xml,
+        message,
+        kind,
+    });
+}
+
+/// An id of line `n` of `file` with no annotation file; an id written with `.xml` is told to
+/// drop it.
+fn missing_id_message(id: &str, n: usize, file: &Path) -> String {
+    let hint = match id.len().checked_sub(4) {
+        Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
+            " (ids carry no extension: write {:?}, not {id:?})",
+            &id[..k]
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "id {id:?} is listed in {} (line {n}) but there is no such \
+         annotation file{hint}: add the file or remove the id from the split",
+        file.display()
+    )
+}
+
+/// The grouped note on the lines of `file` (numbered `multi`) that held several ids.
+fn several_ids_note(multi: &[usize], file: &Path) -> ListingProblem {
+    let shown: Vec<String> = multi.iter().take(10).map(|n| n.to_string()).collect();
+    let more = if multi.len() > 10 { ", ..." } else { "" };
+    let one = multi.len() == 1;
+    ListingProblem {
+        path: file.to_path_buf(),
+        message: format!(
+            "{} ({} {}{more}) {} several ids separated by white space, each naming an \
+             annotation file: each is used as an id (the reference reads one id a line): \
+             put one id on each line",
+            if one {
+                "1 line".to_string()
+            } else {
+                format!("{} lines", multi.len())
+            },
+            if one { "line" } else { "lines" },
+            shown.join(", "),
+            if one { "holds" } else { "hold" },
+        ),
+        kind: FindingKind::SeveralIdsOnALine,
+    }
 }
 
 fn available_splits(dir: &Path) -> String {
@@ -857,34 +946,15 @@ fn list_xml_files_recursive(
         });
     }
     for (rel, file_type) in walk.files {
-        let name = rel.rsplit(|&b| b == b'/').next().unwrap_or(&rel);
-        let stem_len = rel.len() - 4;
-        let p = dir.join(path_of_bytes(&rel));
-        if is_apple_double(name, &p) {
-            out.ignored.push(apple_double_note(p));
-            continue;
-        }
-        if !file_type.is_some_and(|t| t.is_file()) {
-            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
-                out.problems.push(ListingProblem {
-                    path: p,
-                    message,
-                    kind,
-                });
-                continue;
-            }
-        }
-        // Not UTF-8: refused, as by the flat listing (two lossy ids could be one).
-        let Ok(id) = std::str::from_utf8(&rel[..stem_len]).map(str::to_string) else {
-            out.problems.push(not_utf8_name(p));
-            continue;
-        };
-        let plain = rel.len() == id.len() + 4 && rel.ends_with(b".xml");
-        out.entries.push(ImageEntry {
-            id,
-            file_name: (!plain).then(|| path_of_bytes(&rel).into_os_string().into_boxed_os_str()),
-            source: source.clone(),
-        });
+        let base = rel.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        admit_xml_file(
+            dir,
+            path_of_bytes(&rel).into_os_string(),
+            base,
+            file_type,
+            source,
+            out,
+        );
     }
     Ok(())
 }
@@ -904,40 +974,59 @@ fn list_xml_files(
 ) -> Result<(), ListingError> {
     for (name, file_type) in read_dir_names_sorted(dir)? {
         // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
-        let bytes = os_bytes(Path::new(&name));
-        let Some(stem) = xml_stem(bytes) else {
-            continue;
-        };
-        if bytes.starts_with(b"._") && is_apple_double(bytes, &dir.join(&name)) {
-            out.ignored.push(apple_double_note(dir.join(&name)));
+        if xml_stem(os_bytes(Path::new(&name))).is_none() {
             continue;
         }
-        // A regular file needs no further look; links and the rest are checked.
-        if !file_type.is_some_and(|t| t.is_file()) {
-            let p = dir.join(&name);
-            if let Some((kind, message)) = annotation_file_problem_kind(&p) {
-                out.problems.push(ListingProblem {
-                    path: p,
-                    message,
-                    kind,
-                });
-                continue;
-            }
-        }
-        // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
-        // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
-        let Ok(id) = std::str::from_utf8(stem).map(str::to_string) else {
-            out.problems.push(not_utf8_name(dir.join(&name)));
-            continue;
-        };
-        let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
-        out.entries.push(ImageEntry {
-            id,
-            file_name: (!plain).then(|| name.into_boxed_os_str()),
-            source: source.clone(),
-        });
+        admit_xml_file(dir, name, 0, file_type, source, out);
     }
     Ok(())
+}
+
+/// Admits one `.xml` file found by a listing of `dir`: `listed` is its name (or, with
+/// `--recursive`, its `/`-separated path relative to `dir`, its name starting at byte `base`),
+/// `file_type` its type as the directory listing gives it. It becomes an entry, or is skipped
+/// (AppleDouble metadata) or refused (not a regular file, a name that is not UTF-8). No path
+/// is built for the usual regular `{id}.xml` file, and `listed` is kept as the entry's file
+/// name when it is not `{id}.xml`.
+fn admit_xml_file(
+    dir: &Path,
+    listed: std::ffi::OsString,
+    base: usize,
+    file_type: Option<std::fs::FileType>,
+    source: &Arc<EntrySource>,
+    out: &mut Listing,
+) {
+    let bytes = os_bytes(Path::new(&listed));
+    let name = &bytes[base..];
+    if name.starts_with(b"._") && is_apple_double(name, &dir.join(&listed)) {
+        out.ignored.push(apple_double_note(dir.join(&listed)));
+        return;
+    }
+    // A regular file needs no further look; links and the rest are checked.
+    if !file_type.is_some_and(|t| t.is_file()) {
+        let p = dir.join(&listed);
+        if let Some((kind, message)) = annotation_file_problem_kind(&p) {
+            out.problems.push(ListingProblem {
+                path: p,
+                message,
+                kind,
+            });
+            return;
+        }
+    }
+    // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
+    // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
+    let Ok(id) = std::str::from_utf8(&bytes[..bytes.len().saturating_sub(4)]).map(str::to_string)
+    else {
+        out.problems.push(not_utf8_name(dir.join(&listed)));
+        return;
+    };
+    let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
+    out.entries.push(ImageEntry {
+        id,
+        file_name: (!plain).then(|| listed.into_boxed_os_str()),
+        source: source.clone(),
+    });
 }
 
 /// Why `path` cannot be an annotation file (`None`: a regular file, or a link to one): see
