@@ -19,7 +19,7 @@ use crate::assign::MatchParams;
 use crate::encode::BoxCoder;
 use crate::pipeline::{collect_class_names, ClassNames, Engine};
 use crate::priors::PriorSet;
-use crate::voc::dataset::{list_datasets_with, ListOptions, Listing};
+use crate::voc::dataset::{list_datasets_with, ListOptions, Listing, ListingError};
 use crate::voc::source::FileSystem;
 use crate::voc::{LabelMap, ReadOptions};
 
@@ -115,7 +115,7 @@ pub fn setup(d: &DatasetArgs, m: &MatchArgs, priors: Arc<PriorSet>) -> Result<Se
             recursive: d.recursive,
         },
     )
-    .map_err(|e| UsageError(e.to_string()))?;
+    .map_err(|e| UsageError(listing_error_words(&e, "--split")))?;
     let labels = label_map(&d.classes, &listing, d.jobs)?;
     Ok(Setup {
         listing,
@@ -134,6 +134,45 @@ pub fn setup(d: &DatasetArgs, m: &MatchArgs, priors: Arc<PriorSet>) -> Result<Se
         jobs: d.jobs,
         quiet: d.quiet,
     })
+}
+
+/// A listing error in the terms of the flags that fix it (`split_flag`: `--split`, or suggest's
+/// `--val-split`; `--recursive`); the library's own texts name the settings.
+pub fn listing_error_words(e: &ListingError, split_flag: &str) -> String {
+    match e {
+        ListingError::SplitFile {
+            file,
+            name,
+            error,
+            available,
+        } => format!(
+            "{}: {error}; {split_flag} {name} reads ImageSets/Main/{name}.txt{available}",
+            file.display()
+        ),
+        ListingError::SplitOfFile { path } => {
+            format!(
+                "{}: {split_flag} needs a VOC year folder, not a file",
+                path.display()
+            )
+        }
+        ListingError::SplitOfPlainFolder { path, name } => format!(
+            "{}: {split_flag} {name} needs ImageSets/Main/{name}.txt in a VOC year folder; this \
+             is a plain folder",
+            path.display()
+        ),
+        ListingError::OnlyInSubfolders {
+            dir,
+            files,
+            folders,
+            examples,
+            example_id,
+        } => format!(
+            "{}: no .xml files here, but {files} in {folders} subfolders ({examples}): pass \
+             --recursive to read them (ids are then relative paths, e.g. {example_id})",
+            dir.display()
+        ),
+        e => e.to_string(),
+    }
 }
 
 /// Why `--classes auto` found no name in `files` annotation files.

@@ -182,7 +182,7 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<Outcome> {
                         recursive: args.dataset.recursive,
                     },
                 )
-                .map_err(|e| anyhow::anyhow!("--val-split {name}: {e}"))?;
+                .map_err(|e| anyhow::anyhow!(crate::cmd::listing_error_words(&e, "--val-split")))?;
                 let ids: HashSet<&str> = val.entries.iter().map(|e| e.id.as_str()).collect();
                 let fit = setup
                     .listing

@@ -143,14 +143,30 @@ pub enum ListingError {
     /// A DATASET argument that is not a dataset; the message says what it is and the fix.
     #[error("{}: {message}", path.display())]
     Dataset { path: PathBuf, message: String },
-    /// `--split NAME` with no readable `ImageSets/Main/NAME.txt`.
-    #[error("{}: {error}; --split {name} reads ImageSets/Main/{name}.txt{available}", file.display())]
+    /// A split `NAME` with no readable `ImageSets/Main/NAME.txt`.
+    #[error("{}: {error}; the split {name} is read from ImageSets/Main/{name}.txt{available}", file.display())]
     SplitFile {
         file: PathBuf,
         name: String,
         error: String,
         /// " (available: train, val)" when other split files exist.
         available: String,
+    },
+    /// A split asked of a DATASET that is one `.xml` file.
+    #[error("{}: a split needs a VOC year folder, not a file", path.display())]
+    SplitOfFile { path: PathBuf },
+    /// A split asked of a plain folder of `.xml` files.
+    #[error("{}: the split {name} needs ImageSets/Main/{name}.txt in a VOC year folder; this is a plain folder", path.display())]
+    SplitOfPlainFolder { path: PathBuf, name: String },
+    /// A folder with no `.xml` file whose subfolders hold some, listed without recursion.
+    #[error("{}: no .xml files here, but {files} in {folders} subfolders ({examples}): subfolders are read only when asked for (recursive; ids are then relative paths, e.g. {example_id})", dir.display())]
+    OnlyInSubfolders {
+        dir: PathBuf,
+        files: usize,
+        folders: usize,
+        /// The first few subfolders, `a/, b/, c/, ...`.
+        examples: String,
+        example_id: String,
     },
 }
 
@@ -300,10 +316,9 @@ fn list_single_file(
     out: &mut Listing,
 ) -> Result<(), ListingError> {
     if split.is_some() {
-        return Err(dataset_err(
-            path,
-            "--split needs a VOC year folder, not a file",
-        ));
+        return Err(ListingError::SplitOfFile {
+            path: path.to_path_buf(),
+        });
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let source = Arc::new(EntrySource {
@@ -378,12 +393,10 @@ fn list_plain_folder(
     out: &mut Listing,
 ) -> Result<(), ListingError> {
     if let Some(s) = split {
-        return Err(dataset_err(
-            path,
-            format!(
-                "--split {s} needs ImageSets/Main/{s}.txt in a VOC year folder; this is a plain folder"
-            ),
-        ));
+        return Err(ListingError::SplitOfPlainFolder {
+            path: path.to_path_buf(),
+            name: s.to_string(),
+        });
     }
     let source = Arc::new(EntrySource {
         dir: path.to_path_buf(),
@@ -825,19 +838,16 @@ fn nested_hint(dir: &Path, opts: ListOptions) -> Result<(), ListingError> {
     } else {
         ""
     };
-    Err(dataset_err(
-        dir,
-        format!(
-        "no .xml files here, but {} in {} subfolders ({}{more}): pass --recursive to read them \
-         (ids are then relative paths, e.g. {})",
-        nested.files.len(),
-        folders.len(),
-        examples.join(", "),
-        String::from_utf8_lossy(&nested.files[0].0)
+    Err(ListingError::OnlyInSubfolders {
+        dir: dir.to_path_buf(),
+        files: nested.files.len(),
+        folders: folders.len(),
+        examples: format!("{}{more}", examples.join(", ")),
+        example_id: String::from_utf8_lossy(&nested.files[0].0)
             .trim_end_matches(".xml")
             .trim_end_matches(".XML")
-    ),
-    ))
+            .to_string(),
+    })
 }
 
 /// What a recursive walk of a folder found.

@@ -616,3 +616,58 @@ fn a_class_file_named_auto_is_usable_as_dot_slash_auto() {
     let per_class = &json(&auto)["dataset"]["objects_per_class"];
     assert!(per_class.as_object().unwrap().len() > 1, "{per_class}");
 }
+
+/// Listing errors about a flag are worded with it (the library names the settings): a split of
+/// a single file or of a plain folder, a split file that does not exist, and suggest's
+/// `--val-split` likewise.
+#[test]
+fn split_errors_name_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mini = repo().join("fixtures/voc-mini");
+    let one = mini.join("Annotations/000001.xml");
+    let plain = mini.join("Annotations");
+    let err = |args: &[&std::ffi::OsStr]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
+            .args(args)
+            .output()
+            .expect("binary runs");
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {o:?}");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    let a = |s: &'static str| std::ffi::OsStr::new(s);
+    assert_eq!(
+        err(&[a("audit"), one.as_os_str(), a("--split"), a("train")]),
+        format!(
+            "ssd-assign: error: {}: --split needs a VOC year folder, not a file\n",
+            one.display()
+        )
+    );
+    assert_eq!(
+        err(&[a("audit"), plain.as_os_str(), a("--split"), a("train")]),
+        format!(
+            "ssd-assign: error: {}: --split train needs ImageSets/Main/train.txt in a VOC year \
+             folder; this is a plain folder\n",
+            plain.display()
+        )
+    );
+    let missing = err(&[a("audit"), mini.as_os_str(), a("--split"), a("nope")]);
+    assert!(
+        missing.contains("; --split nope reads ImageSets/Main/nope.txt (available: "),
+        "{missing}"
+    );
+    let out = tmp.path().join("s.toml");
+    let val = err(&[
+        a("suggest"),
+        mini.as_os_str(),
+        a("--val-split"),
+        a("nope"),
+        a("--out"),
+        out.as_os_str(),
+        a("-q"),
+    ]);
+    assert!(
+        val.contains("; --val-split nope reads ImageSets/Main/nope.txt"),
+        "{val}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
