@@ -83,6 +83,18 @@ impl FileError {
     }
 }
 
+/// The ground truths the matcher takes from a resolved annotation, in object order.
+pub fn gt_boxes(annotation: &voc::Annotation) -> Vec<GtBox> {
+    annotation
+        .objects
+        .iter()
+        .map(|o| GtBox {
+            corners: o.corners,
+            label: o.label,
+        })
+        .collect()
+}
+
 impl Engine {
     /// Reads, resolves and matches one image from the file system.
     pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
@@ -110,15 +122,10 @@ impl Engine {
             Ok(a) => a,
             Err(e) => return Err(FileError::new(entry, xml, e)),
         };
-        let gts: Vec<GtBox> = annotation
-            .objects
-            .iter()
-            .map(|o| GtBox {
-                corners: o.corners,
-                label: o.label,
-            })
-            .collect();
-        let matching = worker.matcher.match_image(&self.priors, &gts, &self.params);
+        let matching =
+            worker
+                .matcher
+                .match_image(&self.priors, &gt_boxes(&annotation), &self.params);
         let image_check = self
             .check_images
             .then(|| source.check_image(entry, &annotation));

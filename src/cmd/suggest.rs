@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::Args;
 
-use crate::assign::{GtBox, Matcher};
+use crate::assign::Matcher;
 use crate::cmd::args::{DatasetArgs, MatchArgs};
 use crate::cmd::{progress_bar, Outcome};
 use crate::pipeline::{Engine, ImageResult};
@@ -94,16 +94,7 @@ impl Part {
             images: self
                 .results
                 .iter()
-                .map(|r| {
-                    r.annotation
-                        .objects
-                        .iter()
-                        .map(|o| GtBox {
-                            corners: o.corners,
-                            label: o.label,
-                        })
-                        .collect()
-                })
+                .map(|r| crate::pipeline::gt_boxes(&r.annotation))
                 .collect(),
             params,
         }
@@ -257,16 +248,11 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<Outcome> {
         );
         let mut matcher = Matcher::new();
         for r in &mut part.results {
-            let gts: Vec<GtBox> = r
-                .annotation
-                .objects
-                .iter()
-                .map(|o| GtBox {
-                    corners: o.corners,
-                    label: o.label,
-                })
-                .collect();
-            r.matching = matcher.match_image(&result, &gts, &engine.params);
+            r.matching = matcher.match_image(
+                &result,
+                &crate::pipeline::gt_boxes(&r.annotation),
+                &engine.params,
+            );
             t_result.add(r);
         }
         let mut a = t_start.finish(0, 0);
