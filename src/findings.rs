@@ -357,3 +357,166 @@ mod tests {
         assert_eq!(sorted, FindingKind::ALL);
     }
 }
+
+/// `title` (written for a plural subject: "have no class name") for a count of one ("has no
+/// class name"): the first verb of the phrase and the pronouns that refer to the subject are
+/// made singular. Titles are this module's and report's own texts; a unit test covers each.
+pub fn singular_title(title: &str) -> String {
+    // Titles whose nouns or second verb the rule below would leave plural.
+    const WHOLE: [(&str, &str); 6] = [
+        (
+            "named .xml are not regular files (folders, FIFOs, broken or looping links)",
+            "named .xml is not a regular file (a folder, FIFO, broken or looping link)",
+        ),
+        (
+            "are XML but not Pascal VOC annotations",
+            "is XML but not a Pascal VOC annotation",
+        ),
+        (
+            "have a coordinate of 0 and so extend past the left/top edge",
+            "has a coordinate of 0 and so extends past the left/top edge",
+        ),
+        (
+            "declare an encoding they are not written in",
+            "declares an encoding it is not written in",
+        ),
+        (
+            "are links to folders, not followed by --recursive",
+            "is a link to a folder, not followed by --recursive",
+        ),
+        (
+            "are macOS AppleDouble metadata (\"._*.xml\"), not annotations: skipped",
+            "is macOS AppleDouble metadata (\"._*.xml\"), not an annotation: skipped",
+        ),
+    ];
+    if let Some((_, s)) = WHOLE.iter().find(|(p, _)| *p == title) {
+        return (*s).to_string();
+    }
+    const VERBS: [(&str, &str); 14] = [
+        ("have", "has"),
+        ("are", "is"),
+        ("lie", "lies"),
+        ("hold", "holds"),
+        ("extend", "extends"),
+        ("give", "gives"),
+        ("use", "uses"),
+        ("declare", "declares"),
+        ("list", "lists"),
+        ("name", "names"),
+        ("learn", "learns"),
+        ("cannot", "cannot"),
+        ("lost", "lost"),
+        ("were", "was"),
+    ];
+    const PRONOUNS: [(&str, &str); 4] = [
+        ("their", "its"),
+        ("them", "it"),
+        ("they", "it"),
+        ("elements", "element"),
+    ];
+    let mut verb_done = false;
+    let words: Vec<String> = title
+        .split(' ')
+        .map(|w| {
+            if !verb_done {
+                if let Some((_, s)) = VERBS.iter().find(|(p, _)| *p == w) {
+                    verb_done = true;
+                    return (*s).to_string();
+                }
+                return w.to_string();
+            }
+            let (core, rest) = w.split_at(w.find(|c: char| !c.is_alphabetic()).unwrap_or(w.len()));
+            match PRONOUNS.iter().find(|(p, _)| *p == core) {
+                Some((_, s)) => format!("{s}{rest}"),
+                None => w.to_string(),
+            }
+        })
+        .collect();
+    let mut out = words.join(" ");
+    // "is <object> elements" reads "is an <object> element".
+    if let Some(rest) = out.strip_prefix("is <object> element") {
+        out = format!("is an <object> element{rest}");
+    }
+    out
+}
+
+/// `files` -> `file`: the unit of a count of one.
+pub fn singular_unit(unit: &str) -> &str {
+    unit.strip_suffix('s').unwrap_or(unit)
+}
+
+#[cfg(test)]
+mod singular_tests {
+    use super::*;
+
+    /// Every title in the singular, written out: a new kind whose title the rule gets wrong
+    /// fails here.
+    #[test]
+    fn every_title_reads_in_the_singular() {
+        let got: Vec<String> = FindingKind::ALL
+            .iter()
+            .map(|k| {
+                format!(
+                    "1 {} {}",
+                    singular_unit(k.unit()),
+                    singular_title(k.title())
+                )
+            })
+            .collect();
+        let expected = [
+            "1 file listed in the split file has no annotation file",
+            "1 file named .xml is not a regular file (a folder, FIFO, broken or looping link)",
+            "1 file cannot be read (permissions, I/O errors)",
+            "1 file is over the 64 MiB limit for an annotation",
+            "1 file is empty",
+            "1 file is not XML (images, JSON, archives...)",
+            "1 file is not valid text in its encoding",
+            "1 file is malformed or truncated XML",
+            "1 file is XML but not a Pascal VOC annotation",
+            "1 file has no usable <size> and no image to take it from",
+            "1 file has an id (file name) that ids.txt cannot hold",
+            "1 id in split files names no file inside Annotations/ (absolute paths, \"..\")",
+            "1 folder cannot be read (links that loop or dangle, an Annotations link to an unmounted share)",
+            "1 object has no class name",
+            "1 object has no <bndbox> (polygons or masks only)",
+            "1 object has a missing, empty, non-numeric or out-of-range coordinate",
+            "1 object has an empty or inverted box (xmax <= xmin or ymax <= ymin)",
+            "1 object lies wholly outside the image, so --clip leaves nothing of it",
+            "1 object has a class that is not in the label map",
+            "1 image is missing",
+            "1 image cannot be read as an image",
+            "1 image holds another format than its extension says",
+            "1 image has <size> with width and height swapped (EXIF rotation)",
+            "1 image has a <size> that disagrees with the image",
+            "1 object has a coordinate of 0 and so extends past the left/top edge",
+            "1 object extends outside the image",
+            "1 object lies wholly outside the image",
+            "1 file has an unusable <size>; the size was taken from the image",
+            "1 file has no <size> and no image, but no objects either",
+            "1 file gives a field twice; the first is used",
+            "1 file uses XML entities, which are never expanded",
+            "1 file declares an encoding it is not written in",
+            "1 file has over 20 warnings; the rest are counted, not listed",
+            "1 file lists an id more than once; it is used each time, as the reference would",
+            "1 file holds several ids on one line, each naming an annotation file",
+            "1 object is an <object> element inside an <object>",
+            "1 file has a name that is not valid UTF-8",
+            "1 file is a link to a folder, not followed by --recursive",
+            "1 file is macOS AppleDouble metadata (\"._*.xml\"), not an annotation: skipped",
+        ];
+        assert_eq!(got, expected);
+        // The report's own groups of objects to look at.
+        assert_eq!(
+            singular_title("have no positive prior"),
+            "has no positive prior"
+        );
+        assert_eq!(
+            singular_title("lost their forced prior to a later object in the same file"),
+            "lost its forced prior to a later object in the same file"
+        );
+        assert_eq!(
+            singular_title("learn only from their forced prior, whose IoU is below the threshold"),
+            "learns only from its forced prior, whose IoU is below the threshold"
+        );
+    }
+}

@@ -67,12 +67,18 @@ pub struct FindingGroup {
 impl FindingGroup {
     /// `5068 files are macOS AppleDouble metadata ...` / `12 objects in 9 files have ...`.
     pub fn headline(&self) -> String {
-        let files = if self.unit == "objects" && self.files != self.count {
-            format!(" in {} files", self.files)
-        } else {
-            String::new()
+        let files = match self.files {
+            f if self.unit != "objects" || f == self.count => String::new(),
+            1 => " in 1 file".to_string(),
+            f => format!(" in {f} files"),
         };
-        format!("{} {}{files} {}", self.count, self.unit, self.title)
+        if self.count == 1 {
+            let unit = crate::findings::singular_unit(self.unit);
+            let title = crate::findings::singular_title(self.title);
+            format!("1 {unit}{files} {title}")
+        } else {
+            format!("{} {}{files} {}", self.count, self.unit, self.title)
+        }
     }
 }
 

@@ -269,19 +269,34 @@ fn render_verdict_totals(report: &AuditReport, out: &mut String) {
         .unwrap_or(0.5);
     let _ = writeln!(
         out,
-        "Verdict: {} objects in {} images read, threshold {threshold}",
-        d.objects, d.images
+        "Verdict: {} in {} read, threshold {threshold}",
+        count(d.objects, "object"),
+        count(d.images, "image")
     );
     let ignored = if d.files_ignored > 0 {
-        format!(", {} files ignored (not annotations)", d.files_ignored)
+        format!(
+            ", {} ignored (not annotations)",
+            count(d.files_ignored, "file")
+        )
     } else {
         String::new()
     };
     let _ = writeln!(
         out,
-        "  rejected         {} files, {} objects; {} objects of unknown classes skipped{ignored}",
-        d.files_rejected, d.skipped_invalid, d.skipped_unknown_class_total
+        "  rejected         {}, {}; {} of unknown classes skipped{ignored}",
+        count(d.files_rejected, "file"),
+        count(d.skipped_invalid, "object"),
+        count(d.skipped_unknown_class_total, "object")
     );
+}
+
+/// `1 file`, `2 files`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// One configuration's verdict on one line (more than 4 configurations).
@@ -620,7 +635,14 @@ fn look_at_block(a: &AssignmentReport, opts: &TextOptions) -> String {
             "\n  Objects to look at (--gt-csv FILE lists every object with its status)\n",
         );
         for g in a.objects_to_look_at.iter().filter(|g| g.count > 0) {
-            let _ = writeln!(look, "    {} objects {}", g.count, g.title);
+            let _ = match g.count {
+                1 => writeln!(
+                    look,
+                    "    1 object {}",
+                    crate::findings::singular_title(g.title)
+                ),
+                n => writeln!(look, "    {n} objects {}", g.title),
+            };
             let _ = writeln!(look, "        means: {}; fix: {}", g.meaning, g.fix);
             for w in g.examples.iter().take(opts.examples) {
                 let _ = writeln!(
@@ -740,16 +762,28 @@ fn negatives_block(a: &AssignmentReport) -> String {
         "  hard negatives   budget {} at {}:1 (min(ratio x positives, negatives) per image)",
         n.hard_negative_budget, n.neg_pos_ratio
     );
-    let _ = writeln!(
-        t,
-        "                   {} images where {}x their positives exceed the negatives available",
-        n.images_budget_exceeds_negatives, n.neg_pos_ratio
-    );
-    let _ = writeln!(
-        t,
-        "                   {} images with no positive: they contribute no negatives at all",
-        n.images_without_negatives
-    );
+    let _ = match n.images_budget_exceeds_negatives {
+        1 => writeln!(
+            t,
+            "                   1 image where {}x its positives exceed the negatives available",
+            n.neg_pos_ratio
+        ),
+        k => writeln!(
+            t,
+            "                   {k} images where {}x their positives exceed the negatives available",
+            n.neg_pos_ratio
+        ),
+    };
+    let _ = match n.images_without_negatives {
+        1 => writeln!(
+            t,
+            "                   1 image with no positive: it contributes no negatives at all"
+        ),
+        k => writeln!(
+            t,
+            "                   {k} images with no positive: they contribute no negatives at all"
+        ),
+    };
     t
 }
 
