@@ -82,3 +82,23 @@ pub fn run_listing(engine: &Engine, dataset: &Path, jobs: usize) -> (Listing, Ve
         .unwrap();
     (listing, out)
 }
+
+/// Writes `n` annotation files with `objects` boxes each (a dataset slow enough for a signal to arrive mid-run).
+pub fn crowded_dataset(dir: &Path, n: usize, objects: usize) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..n {
+        let mut xml =
+            String::from("<annotation><size><width>640</width><height>480</height></size>");
+        for j in 0..objects {
+            let (x, y) = (1 + (i * 7 + j * 13) % 560, 1 + (i * 11 + j * 17) % 400);
+            xml.push_str(&format!(
+                "<object><name>dog</name><difficult>0</difficult><bndbox><xmin>{x}</xmin>\
+                 <ymin>{y}</ymin><xmax>{}</xmax><ymax>{}</ymax></bndbox></object>",
+                x + 40 + j % 30,
+                y + 30 + j % 40
+            ));
+        }
+        xml.push_str("</annotation>");
+        std::fs::write(dir.join(format!("{i:06}.xml")), xml).unwrap();
+    }
+}

@@ -468,26 +468,6 @@ fn existing_outputs_are_refused_without_force() {
     );
 }
 
-/// Writes `n` annotation files with `objects` boxes each (a dataset slow enough to interrupt).
-fn crowded_dataset(dir: &Path, n: usize, objects: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    for i in 0..n {
-        let mut xml =
-            String::from("<annotation><size><width>640</width><height>480</height></size>");
-        for j in 0..objects {
-            let (x, y) = (1 + (i * 7 + j * 13) % 560, 1 + (i * 11 + j * 17) % 400);
-            xml.push_str(&format!(
-                "<object><name>dog</name><difficult>0</difficult><bndbox><xmin>{x}</xmin>\
-                 <ymin>{y}</ymin><xmax>{}</xmax><ymax>{}</ymax></bndbox></object>",
-                x + 40 + j % 30,
-                y + 30 + j % 40
-            ));
-        }
-        xml.push_str("</annotation>");
-        std::fs::write(dir.join(format!("{i:06}.xml")), xml).unwrap();
-    }
-}
-
 /// Ctrl-C in the middle of a run: the handler removes the staging folder (and the output
 /// folder the run created) and exits with 130. The signal is sent once the staging folder
 /// exists; should the run win the race and finish first, it is retried on a larger dataset.
@@ -496,7 +476,7 @@ fn ctrl_c_leaves_no_output() {
     let tmp = tempfile::tempdir().unwrap();
     for attempt in 0..3u32 {
         let ds = tmp.path().join(format!("ds{attempt}"));
-        crowded_dataset(&ds, 1500 << (2 * attempt), 60);
+        crate::common::crowded_dataset(&ds, 1500 << (2 * attempt), 60);
         let out = tmp.path().join(format!("out{attempt}"));
         let child = Command::new(env!("CARGO_BIN_EXE_ssd-assign"))
             .arg("encode")

@@ -367,26 +367,6 @@ fn a_fifo_as_split_classes_or_priors_file_does_not_hang() {
 
 // ------------------------------------------------------ 9. SIGTERM, SIGHUP, SIGKILL
 
-/// Writes `n` annotation files with `objects` boxes each (enough work to be interrupted).
-fn crowded(dir: &Path, n: usize, objects: usize) {
-    std::fs::create_dir_all(dir).unwrap();
-    for i in 0..n {
-        let mut xml =
-            String::from("<annotation><size><width>640</width><height>480</height></size>");
-        for j in 0..objects {
-            let (x, y) = (1 + (i * 7 + j * 13) % 560, 1 + (i * 11 + j * 17) % 400);
-            xml.push_str(&format!(
-                "<object><name>dog</name><bndbox><xmin>{x}</xmin><ymin>{y}</ymin>\
-                 <xmax>{}</xmax><ymax>{}</ymax></bndbox></object>",
-                x + 40,
-                y + 30
-            ));
-        }
-        xml.push_str("</annotation>");
-        std::fs::write(dir.join(format!("{i:06}.xml")), xml).unwrap();
-    }
-}
-
 fn encode_child(ds: &Path, out: &Path) -> Child {
     Command::new(BIN)
         .arg("encode")
@@ -423,7 +403,7 @@ fn sigterm_and_sighup_leave_nothing_behind() {
         let mut done = false;
         for attempt in 0..4u32 {
             let ds = tmp.path().join(format!("ds-{signal}-{attempt}"));
-            crowded(&ds, 1000 << (2 * attempt), 60);
+            crate::common::crowded_dataset(&ds, 1000 << (2 * attempt), 60);
             let out = tmp.path().join(format!("out-{signal}-{attempt}"));
             let child = encode_child(&ds, &out);
             assert!(wait_until(|| has_staging(&out)), "encode never started");
@@ -456,7 +436,7 @@ fn after_sigkill_the_next_run_removes_the_staging_folder_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     for attempt in 0..4u32 {
         let ds = tmp.path().join(format!("ds{attempt}"));
-        crowded(&ds, 1500 << (2 * attempt), 60);
+        crate::common::crowded_dataset(&ds, 1500 << (2 * attempt), 60);
         let out = tmp.path().join(format!("out{attempt}"));
         let mut child = encode_child(&ds, &out);
         assert!(wait_until(|| has_staging(&out)), "encode never started");
@@ -572,7 +552,7 @@ fn audit_gt_csv_interrupted_leaves_no_temporary_file() {
     let tmp = tempfile::tempdir().unwrap();
     for attempt in 0..4u32 {
         let ds = tmp.path().join(format!("ds{attempt}"));
-        crowded(&ds, 1000 << (2 * attempt), 60);
+        crate::common::crowded_dataset(&ds, 1000 << (2 * attempt), 60);
         let dir = tmp.path().join(format!("csv{attempt}"));
         std::fs::create_dir(&dir).unwrap();
         let child = Command::new(BIN)
