@@ -116,17 +116,7 @@ fn covered(dir: &Path, priors: PriorSet) -> (u64, u64) {
     let e = engine(priors.clone(), MatchParams::default());
     let images: Vec<Vec<GtBox>> = run(&e, dir, 1)
         .into_iter()
-        .map(|o| {
-            o.unwrap()
-                .annotation
-                .objects
-                .iter()
-                .map(|o| GtBox {
-                    corners: o.corners,
-                    label: o.label,
-                })
-                .collect()
-        })
+        .map(|o| ssd_assign::pipeline::gt_boxes(&o.unwrap().annotation))
         .collect();
     let problem = Problem {
         images,
