@@ -35,6 +35,7 @@ pub mod names;
 pub mod npy;
 pub mod pipeline;
 pub mod priors;
+pub mod render;
 pub mod report;
 pub mod sink;
 pub mod suggest;
