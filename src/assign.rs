@@ -68,6 +68,77 @@ pub struct GtBox {
     pub label: u32,
 }
 
+/// Why a ground truth given as numbers (not read from an annotation file, whose objects are
+/// checked by `voc::resolve`) cannot be matched. The texts name the coordinates as `x1, y1,
+/// x2, y2`; callers add which box it is.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum GtError {
+    #[error("{name} is {value}: coordinates must be finite numbers")]
+    NotFinite { name: &'static str, value: f32 },
+    /// `max <= min` on one axis (`x` or `y`), in f32 as the matcher sees them.
+    #[error(
+        "{axis}2 {max} <= {axis}1 {min}: a box is x1, y1, x2, y2 with x1 < x2 and y1 < y2 \
+         (fractions of the image size)"
+    )]
+    Inverted { axis: char, min: f32, max: f32 },
+    #[error("label {0}: classes are numbered from 1 (0 is the background)")]
+    Label(i64),
+}
+
+impl GtBox {
+    /// A ground truth from its corners `x1, y1, x2, y2` (fractions of the image size, in f32
+    /// as the reference's loss receives them) and its class label, checked: finite
+    /// coordinates, a positive extent on both axes, a label from 1. Boxes reaching outside
+    /// the image are kept, as the reference keeps them.
+    pub fn checked(xyxy: [f32; 4], label: i64) -> Result<GtBox, GtError> {
+        const NAMES: [&str; 4] = ["x1", "y1", "x2", "y2"];
+        if let Some(k) = xyxy.iter().position(|v| !v.is_finite()) {
+            return Err(GtError::NotFinite {
+                name: NAMES[k],
+                value: xyxy[k],
+            });
+        }
+        let [x1, y1, x2, y2] = xyxy;
+        for (axis, min, max) in [('x', x1, x2), ('y', y1, y2)] {
+            if max <= min {
+                return Err(GtError::Inverted { axis, min, max });
+            }
+        }
+        let label = u32::try_from(label)
+            .ok()
+            .filter(|&l| l >= 1)
+            .ok_or(GtError::Label(label))?;
+        Ok(GtBox {
+            corners: Corners::new(x1, y1, x2, y2),
+            label,
+        })
+    }
+}
+
+/// A matching threshold outside (0, 1].
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("threshold {0}: must be in (0, 1], e.g. 0.5")]
+pub struct ThresholdError(pub f64);
+
+impl MatchParams {
+    /// The parameters with `threshold` checked to be in (0, 1] (and rounded to f32, as the
+    /// reference compares it).
+    pub fn checked(
+        threshold: f64,
+        collision: CollisionPolicy,
+        neg_pos_ratio: u32,
+    ) -> Result<MatchParams, ThresholdError> {
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            return Err(ThresholdError(threshold));
+        }
+        Ok(MatchParams {
+            threshold: threshold as f32,
+            collision,
+            neg_pos_ratio,
+        })
+    }
+}
+
 /// What happened to one GT.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct GtMatch {
@@ -638,5 +709,52 @@ mod tests {
             3.0, 6.0, 9.0,
         ];
         assert_eq!(hungarian(3, 3, &cost), [2, 1, 0]);
+    }
+
+    #[test]
+    fn checked_gt_boxes_refuse_what_the_matcher_cannot_use() {
+        let ok = GtBox::checked([0.1, 0.2, 0.3, 0.4], 5).unwrap();
+        assert_eq!(
+            (ok.corners, ok.label),
+            (Corners::new(0.1, 0.2, 0.3, 0.4), 5)
+        );
+        // Outside the image is kept, as the reference keeps it.
+        assert!(GtBox::checked([-0.5, 0.0, 1.5, 1.0], 1).is_ok());
+        let e = |xyxy, label| GtBox::checked(xyxy, label).unwrap_err().to_string();
+        assert_eq!(
+            e([0.1, f32::NAN, 0.3, 0.4], 1),
+            "y1 is NaN: coordinates must be finite numbers"
+        );
+        assert_eq!(
+            e([0.1, 0.2, f32::INFINITY, 0.4], 1),
+            "x2 is inf: coordinates must be finite numbers"
+        );
+        assert_eq!(
+            e([0.5, 0.2, 0.5, 0.4], 1),
+            "x2 0.5 <= x1 0.5: a box is x1, y1, x2, y2 with x1 < x2 and y1 < y2 (fractions of \
+             the image size)"
+        );
+        assert!(e([0.1, 0.4, 0.3, 0.2], 1).starts_with("y2 0.2 <= y1 0.4"));
+        assert_eq!(
+            e([0.1, 0.2, 0.3, 0.4], 0),
+            "label 0: classes are numbered from 1 (0 is the background)"
+        );
+        assert!(GtBox::checked([0.1, 0.2, 0.3, 0.4], -3).is_err());
+        assert!(GtBox::checked([0.1, 0.2, 0.3, 0.4], 1 << 40).is_err());
+    }
+
+    #[test]
+    fn checked_threshold_is_in_zero_one() {
+        assert_eq!(
+            MatchParams::checked(0.5, CollisionPolicy::Reference, 3).unwrap(),
+            MatchParams::default()
+        );
+        assert!(MatchParams::checked(1.0, CollisionPolicy::Optimal, 3).is_ok());
+        for t in [0.0, -0.1, 1.01, f64::NAN] {
+            assert!(
+                MatchParams::checked(t, CollisionPolicy::Reference, 3).is_err(),
+                "{t}"
+            );
+        }
     }
 }

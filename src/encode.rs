@@ -12,7 +12,9 @@
 //! The divisors `1/v` are computed in f64 and rounded to f32, so the default variances
 //! `0.1, 0.2` give exactly the reference's 10 and 5.
 
+use crate::assign::{GtBox, ImageMatch};
 use crate::geometry::CenterSize;
+use crate::priors::PriorSet;
 
 /// SSD's two variances (`--variances 0.1,0.2`; `1,1` is the textbook form without them).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -26,6 +28,25 @@ impl Default for Variances {
         Variances {
             center: 0.1,
             size: 0.2,
+        }
+    }
+}
+
+/// Variances that are not two positive finite numbers.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error("variances {center}, {size}: expected two positive numbers, e.g. 0.1, 0.2")]
+pub struct VariancesError {
+    pub center: f64,
+    pub size: f64,
+}
+
+impl Variances {
+    /// The variances, checked to be positive and finite.
+    pub fn checked(center: f64, size: f64) -> Result<Variances, VariancesError> {
+        if [center, size].iter().all(|x| x.is_finite() && *x > 0.0) {
+            Ok(Variances { center, size })
+        } else {
+            Err(VariancesError { center, size })
         }
     }
 }
@@ -71,5 +92,28 @@ impl BoxCoder {
 impl Default for BoxCoder {
     fn default() -> Self {
         BoxCoder::new(Variances::default())
+    }
+}
+
+/// One image's dense targets, what `encode` writes as its row and the reference's loss
+/// computes as `true_classes`/`true_locs`: the label of every prior into `labels` (0:
+/// background) and the encoded box of each positive's GT into `locs` (zeros elsewhere).
+/// `gts` are the ground truths `matching` was made from, in the same order; `labels` and
+/// `locs` hold one entry per prior.
+pub fn dense_targets<T: Copy + Default + TryFrom<u32>>(
+    matching: &ImageMatch,
+    gts: &[GtBox],
+    priors: &PriorSet,
+    coder: &BoxCoder,
+    labels: &mut [T],
+    locs: &mut [[f32; 4]],
+) {
+    matching.fill_labels(labels);
+    locs.fill([0.0; 4]);
+    let cxcy = priors.cxcy();
+    for pos in &matching.positives {
+        let p = pos.prior as usize;
+        let gt = gts[pos.gt as usize].corners.to_center();
+        locs[p] = coder.encode(&gt, &cxcy[p]);
     }
 }

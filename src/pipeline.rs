@@ -343,6 +343,38 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
+/// Matches and encodes images given as ground truths (not read from files, e.g. augmented
+/// in a training loop's data loader) on `pool`: image `k`'s dense targets
+/// ([`crate::encode::dense_targets`], the `encode` row) into rows `k` of `labels` and `locs`,
+/// of `priors.len()` entries each. Each image is matched alone, so the result does not depend
+/// on the pool's size.
+pub fn encode_images<T: Copy + Default + TryFrom<u32> + Send>(
+    pool: &rayon::ThreadPool,
+    priors: &PriorSet,
+    params: &MatchParams,
+    coder: &BoxCoder,
+    images: &[Vec<GtBox>],
+    labels: &mut [T],
+    locs: &mut [[f32; 4]],
+) {
+    let np = priors.len();
+    assert_eq!(labels.len(), images.len() * np, "labels: one row per image");
+    assert_eq!(locs.len(), images.len() * np, "locs: one row per image");
+    if np == 0 {
+        return;
+    }
+    pool.install(|| {
+        labels
+            .par_chunks_mut(np)
+            .zip(locs.par_chunks_mut(np))
+            .zip(images.par_iter())
+            .for_each_init(Matcher::new, |matcher, ((labels, locs), gts)| {
+                let m = matcher.match_image(priors, gts, params);
+                crate::encode::dense_targets(&m, gts, priors, coder, labels, locs);
+            });
+    });
+}
+
 /// A rayon pool of `jobs` threads (0 = one per core).
 pub fn thread_pool(jobs: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
@@ -402,4 +434,62 @@ pub fn collect_class_names<S: AnnotationSource>(
     out.names.sort();
     out.names.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Corners;
+
+    /// Rows of a batch are each image's own targets (matched alone), whatever the pool's size;
+    /// an image without objects is all background.
+    #[test]
+    fn encode_images_rows_are_single_image_targets_for_any_pool() {
+        let priors = PriorSet::tiny_detector();
+        let (params, coder) = (MatchParams::default(), BoxCoder::default());
+        let gt = |x1, y1, x2, y2, label| GtBox {
+            corners: Corners::new(x1, y1, x2, y2),
+            label,
+        };
+        let images = vec![
+            vec![gt(0.1, 0.1, 0.5, 0.6, 3), gt(0.4, 0.3, 0.9, 0.95, 12)],
+            vec![],
+            vec![gt(0.435, 0.435, 0.565, 0.565, 8)],
+        ];
+        let np = priors.len();
+        let mut want_labels = vec![0i64; images.len() * np];
+        let mut want_locs = vec![[0f32; 4]; images.len() * np];
+        for (k, gts) in images.iter().enumerate() {
+            let m = Matcher::new().match_image(&priors, gts, &params);
+            let rows = k * np..(k + 1) * np;
+            crate::encode::dense_targets(
+                &m,
+                gts,
+                &priors,
+                &coder,
+                &mut want_labels[rows.clone()],
+                &mut want_locs[rows],
+            );
+        }
+        // The centred 0.13 box's only positive is prior 217 (the near tie of the lib docs).
+        assert_eq!(want_labels[2 * np + 217], 8);
+        assert_eq!(want_labels[2 * np..].iter().filter(|&&l| l != 0).count(), 1);
+        assert!(want_labels[np..2 * np].iter().all(|&l| l == 0));
+        for jobs in [1, 2, 3] {
+            let mut labels = vec![-1i64; images.len() * np];
+            let mut locs = vec![[9f32; 4]; images.len() * np];
+            let pool = thread_pool(jobs);
+            encode_images(
+                &pool,
+                &priors,
+                &params,
+                &coder,
+                &images,
+                &mut labels,
+                &mut locs,
+            );
+            assert_eq!(labels, want_labels, "jobs {jobs}");
+            assert_eq!(locs, want_locs, "jobs {jobs}");
+        }
+    }
 }

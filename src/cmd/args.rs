@@ -82,14 +82,14 @@ pub fn parse_variances(s: &str) -> Result<Variances, FlagValueError> {
                 "--variances {s}: expected two numbers, e.g. --variances 0.1,0.2"
             ))
         })?;
-    if v.len() != 2 || v.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
-        return Err(FlagValueError(format!(
-            "--variances {s}: expected two positive numbers, e.g. --variances 0.1,0.2"
-        )));
+    match v[..] {
+        [center, size] => Variances::checked(center, size).ok(),
+        _ => None,
     }
-    Ok(Variances {
-        center: v[0],
-        size: v[1],
+    .ok_or_else(|| {
+        FlagValueError(format!(
+            "--variances {s}: expected two positive numbers, e.g. --variances 0.1,0.2"
+        ))
     })
 }
 

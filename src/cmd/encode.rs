@@ -22,7 +22,7 @@ use crate::assign::CollisionPolicy;
 use crate::cmd::args::{choices, DatasetArgs, MatchArgs, PriorsArgs};
 use crate::cmd::{progress_bar, Outcome, Setup, UsageError};
 use crate::encode::Variances;
-use crate::pipeline::{Engine, FileError, ImageResult};
+use crate::pipeline::{gt_boxes, Engine, FileError, ImageResult};
 use crate::priors::PriorSet;
 use crate::report::gt_rows::{gt_rows, PriorShapes};
 use crate::report::{DatasetSummary, DatasetTally};
@@ -420,14 +420,14 @@ impl Targets {
 
     /// The labels of every prior, and the encoded box of every positive (zeros elsewhere).
     fn fill<'a>(&'a mut self, r: &'a ImageResult, engine: &Engine) -> ImageTargets<'a> {
-        r.matching.fill_labels(&mut self.labels);
-        self.locs.fill([0.0; 4]);
-        let cxcy = engine.priors.cxcy();
-        for pos in &r.matching.positives {
-            let p = pos.prior as usize;
-            let gt = r.annotation.objects[pos.gt as usize].corners.to_center();
-            self.locs[p] = engine.coder.encode(&gt, &cxcy[p]);
-        }
+        crate::encode::dense_targets(
+            &r.matching,
+            &gt_boxes(&r.annotation),
+            &engine.priors,
+            &engine.coder,
+            &mut self.labels,
+            &mut self.locs,
+        );
         ImageTargets {
             id: &r.id,
             labels: &self.labels,

@@ -83,16 +83,11 @@ fn prior_sets(p: &PriorsArgs) -> Result<Vec<Arc<PriorSet>>, UsageError> {
 
 /// The matching parameters of the flags, the threshold checked.
 pub fn match_params(m: &MatchArgs) -> Result<MatchParams, UsageError> {
-    if !(m.threshold > 0.0 && m.threshold <= 1.0) {
-        return Err(UsageError(format!(
+    MatchParams::checked(m.threshold, m.collision, m.neg_pos_ratio).map_err(|e| {
+        UsageError(format!(
             "--threshold {}: must be in (0, 1], e.g. --threshold 0.5",
-            m.threshold
-        )));
-    }
-    Ok(MatchParams {
-        threshold: m.threshold as f32,
-        collision: m.collision,
-        neg_pos_ratio: m.neg_pos_ratio,
+            e.0
+        ))
     })
 }
 
