@@ -91,8 +91,9 @@ impl ReadArgs<'_> {
     }
 }
 
-/// A setup error in the terms of the keyword arguments that fix it.
-fn setup_error(e: SetupError) -> PyErr {
+/// A setup error in the terms of the keyword arguments that fix it (`paths`: how the
+/// function names its dataset argument).
+fn setup_error(e: SetupError, paths: &str) -> PyErr {
     value_error(match &e {
         SetupError::Listing(ListingError::OnlyInSubfolders {
             dir,
@@ -101,7 +102,7 @@ fn setup_error(e: SetupError) -> PyErr {
             examples,
             example_id,
         }) => format!(
-            "paths: {}: no .xml files here, but {files} in {folders} subfolders ({examples}): \
+            "{paths}: {}: no .xml files here, but {files} in {folders} subfolders ({examples}): \
              pass recursive=True to read them (ids are then relative paths, e.g. {example_id})",
             dir.display()
         ),
@@ -110,7 +111,7 @@ fn setup_error(e: SetupError) -> PyErr {
             | ListingError::SplitOfFile { .. }
             | ListingError::SplitOfPlainFolder { .. }),
         ) => format!("split: {l}"),
-        SetupError::Listing(l) => format!("paths: {l}"),
+        SetupError::Listing(l) => format!("{paths}: {l}"),
         SetupError::NoFilesForClassNames { .. } | SetupError::NoClassNames { .. } => {
             format!("classes='auto': {e}")
         }
@@ -122,24 +123,29 @@ fn setup_error(e: SetupError) -> PyErr {
 /// missing or 0, the label map, skipped objects): a dict of `filename`, `size` (width,
 /// height), `boxes` (n, 4) float32 fractional x1, y1, x2, y2 (what `Assigner.encode` takes),
 /// `labels` (n,) int64, `difficult` (n,) bool, `names` and `skipped` (objects left out, with
-/// the reason).
+/// the reason). `images`: the folder holding the image, for a `<size>` missing or 0 (default:
+/// the folder holding the XML, as `ssd-assign audit FILE.xml`).
 #[pyfunction]
-#[pyo3(signature = (path, classes="voc", *, coords="one-based", difficult="keep", clip=false))]
+#[pyo3(signature = (path, classes="voc", *, images=None, coords="one-based", difficult="keep", clip=false))]
 fn read_annotation<'py>(
     py: Python<'py>,
     path: PathBuf,
     classes: &str,
+    images: Option<PathBuf>,
     coords: &str,
     difficult: &str,
     clip: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let spec = ReadArgs {
-        classes,
-        coords,
-        difficult,
-        clip,
-    }
-    .spec(vec![path.clone()])?;
+    let spec = DatasetSpec {
+        images,
+        ..ReadArgs {
+            classes,
+            coords,
+            difficult,
+            clip,
+        }
+        .spec(vec![path.clone()])?
+    };
     if path.is_dir() {
         return Err(value_error(format!(
             "path: {} is a folder; read_annotation reads one .xml file (audit reads folders)",
@@ -148,7 +154,7 @@ fn read_annotation<'py>(
     }
     let priors = Arc::new(PriorSet::tiny_detector());
     let setup = ssd_assign::setup::setup(&spec, priors, Default::default(), BoxCoder::default())
-        .map_err(setup_error)?;
+        .map_err(|e| setup_error(e, "path"))?;
     let Some(entry) = setup.listing.entries.first() else {
         return Err(value_error(format!("path: {}", setup.listing.why_empty())));
     };
@@ -272,8 +278,8 @@ fn audit<'py>(
         check_images,
     };
     let json = py.detach(|| -> PyResult<String> {
-        let setup =
-            ssd_assign::setup::setup(&spec, sets[0].clone(), params, coder).map_err(setup_error)?;
+        let setup = ssd_assign::setup::setup(&spec, sets[0].clone(), params, coder)
+            .map_err(|e| setup_error(e, "paths"))?;
         let report = ssd_assign::audit::audit(&setup, &sets, &options, AuditHooks::default())
             .map_err(|e| value_error(e.to_string()))?;
         serde_json::to_string(&report).map_err(|e| value_error(e.to_string()))

@@ -78,6 +78,7 @@ def read_annotation(
     path: PathLike,
     classes: str = "voc",
     *,
+    images: Optional[PathLike] = None,
     coords: str = "one-based",
     difficult: str = "keep",
     clip: bool = False,
@@ -88,7 +89,9 @@ def read_annotation(
     (list of str) and ``skipped`` (list of (object index, name, reason)).
 
     classes: ``"voc"`` (the reference's 20 classes), ``"auto"`` (the names in the file,
-    sorted) or a file with one class name a line. Raises ValueError naming the problem."""
+    sorted) or a file with one class name a line. images: the folder holding the image, for a
+    ``<size>`` missing or 0 (default: the folder holding the XML, as ``ssd-assign audit
+    FILE.xml`` looks). Raises ValueError naming the problem."""
 
 def audit(
     paths: Union[PathLike, Sequence[PathLike]],
