@@ -11,6 +11,7 @@ case "$target" in /*) ;; *) target="$root/$target" ;; esac
 venv="$(mktemp -d)"
 trap 'rm -rf "$venv"' EXIT
 python3 -m venv "$venv"
+export PATH="$venv/bin:$PATH"
 pip=("$venv/bin/pip" --quiet --disable-pip-version-check)
 "${pip[@]}" install maturin pytest numpy
 # The binary whose outputs the package must equal.
