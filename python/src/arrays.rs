@@ -3,7 +3,11 @@
 //! converts (lists, float64, non-contiguous arrays, torch CPU tensors: anything `numpy.asarray`
 //! takes) and names the argument in the error.
 
-use numpy::{PyArray1, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::ndarray::{Array, Dimension, ShapeBuilder};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyArrayDescrMethods, PyArrayMethods, PyUntypedArray,
+    PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use ssd_assign::assign::GtBox;
@@ -49,6 +53,21 @@ fn shape_text(shape: &[usize]) -> String {
 
 /// Boxes `(n, 4)` as f32 corners `x1, y1, x2, y2` (an empty array of any shape is no box).
 pub fn boxes_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<[f32; 4]>> {
+    // The common case, a C-contiguous float32 (n, 4) array, read without a conversion.
+    if let Some(a) = obj
+        .cast::<PyArray2<f32>>()
+        .ok()
+        .filter(|a| a.is_c_contiguous())
+    {
+        if let Ok(ro) = a.try_readonly() {
+            if let (Ok(flat), [_, 4]) = (ro.as_slice(), a.shape()) {
+                return Ok(flat
+                    .chunks_exact(4)
+                    .map(|c| [c[0], c[1], c[2], c[3]])
+                    .collect());
+            }
+        }
+    }
     let arr = as_array(obj, name)?;
     let kind = arr.dtype().kind();
     if !b"fiu".contains(&kind) {
@@ -78,6 +97,13 @@ pub fn boxes_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<[f32; 4]>> {
 
 /// Labels `(n,)` as integers (any integer dtype; not floats or booleans).
 pub fn labels_of(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<i64>> {
+    if let Ok(a) = obj.cast::<PyArray1<i64>>() {
+        if let Ok(ro) = a.try_readonly() {
+            if let Ok(flat) = ro.as_slice() {
+                return Ok(flat.to_vec());
+            }
+        }
+    }
     let arr = as_array(obj, name)?;
     if arr.len() == 0 {
         return Ok(Vec::new());
@@ -142,4 +168,16 @@ pub fn ground_truths(
             })
         })
         .collect()
+}
+
+/// `values` as a numpy array of `shape` (the vector's buffer handed over, not copied).
+pub fn array_of<'py, T: numpy::Element, D: Dimension>(
+    py: Python<'py>,
+    values: Vec<T>,
+    shape: impl ShapeBuilder<Dim = D>,
+) -> Bound<'py, PyAny> {
+    Array::from_shape_vec(shape, values)
+        .expect("the caller sizes the vector for the shape")
+        .into_pyarray(py)
+        .into_any()
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use numpy::{PyArray1, PyArrayMethods};
+use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use ssd_assign::assign::{CollisionPolicy, GtBox, ImageMatch, MatchParams, Matcher};
@@ -12,7 +12,7 @@ use ssd_assign::pipeline::{encode_images, thread_pool};
 use ssd_assign::priors::PriorSet;
 use ssd_assign::report::gt_rows::GtStatus;
 
-use crate::arrays::{ground_truths, value_error};
+use crate::arrays::{array_of, ground_truths, value_error};
 
 /// Labels `(N, P)` int64 and locs `(N, P, 4)` float32, as numpy arrays.
 type Targets<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>);
@@ -149,9 +149,9 @@ impl Assigner {
             &mut out_labels,
             &mut out_locs,
         );
-        let labels = PyArray1::from_vec(py, out_labels).into_any();
-        let locs = PyArray1::from_vec(py, out_locs.into_flattened()).reshape([np, 4])?;
-        Ok((labels, locs.into_any()))
+        let labels = array_of(py, out_labels, np);
+        let locs = array_of(py, out_locs.into_flattened(), (np, 4));
+        Ok((labels, locs))
     }
 
     /// Many images' targets, matched in parallel without the GIL: labels (N, P) int64 and
@@ -177,9 +177,9 @@ impl Assigner {
                 &mut out_locs,
             )
         });
-        let labels = PyArray1::from_vec(py, out_labels).reshape([n, np])?;
-        let locs = PyArray1::from_vec(py, out_locs.into_flattened()).reshape([n, np, 4])?;
-        Ok((labels.into_any(), locs.into_any()))
+        let labels = array_of(py, out_labels, (n, np));
+        let locs = array_of(py, out_locs.into_flattened(), (n, np, 4));
+        Ok((labels, locs))
     }
 
     /// Per-object details of the matching (what the audit counts), as arrays of length n.

@@ -9,7 +9,7 @@ mod assigner;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use numpy::{PyArray1, PyArrayMethods};
+use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use ssd_assign::audit::{AuditHooks, AuditOptions};
@@ -21,7 +21,7 @@ use ssd_assign::voc::dataset::ListingError;
 use ssd_assign::voc::labels::ClassesSpec;
 use ssd_assign::voc::ReadOptions;
 
-use arrays::value_error;
+use arrays::{array_of, value_error};
 use assigner::{params_of, resolve_priors, variances_of, Assigner};
 
 /// A prior set as a (P, 4) float32 array of cx, cy, w, h.
@@ -31,9 +31,7 @@ fn priors_array<'py>(py: Python<'py>, priors: &PriorSet) -> PyResult<Bound<'py, 
         .iter()
         .flat_map(|c| [c.cx, c.cy, c.w, c.h])
         .collect();
-    Ok(PyArray1::from_vec(py, flat)
-        .reshape([priors.len(), 4])?
-        .into_any())
+    Ok(array_of(py, flat, (priors.len(), 4)))
 }
 
 /// The priors of a preset (tiny-detector, ssd300, torchvision-ssd300) or of a TOML or JSON
@@ -178,7 +176,7 @@ fn annotation_dict<'py>(
         .iter()
         .flat_map(|o| o.corners.to_array())
         .collect();
-    d.set_item("boxes", PyArray1::from_vec(py, boxes).reshape([n, 4])?)?;
+    d.set_item("boxes", array_of(py, boxes, (n, 4)))?;
     let labels: Vec<i64> = a.objects.iter().map(|o| i64::from(o.label)).collect();
     d.set_item("labels", PyArray1::from_vec(py, labels))?;
     let difficult: Vec<bool> = a.objects.iter().map(|o| o.difficult).collect();
