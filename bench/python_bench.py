@@ -12,7 +12,9 @@ on every image against the reference's golden files: labels exact, positive targ
 voc2012-sample (100 images, 2.7 objects each) and wider-face (3,226 images, 12.3 faces each).
 
 Figures: the median over rounds of the mean time per image (each round encodes every image of
-the set once, one call per image); ratios are of those medians.
+the set once, one call per image, every implementation in turn); ratios are of those medians.
+torch runs on 1 thread (as in a DataLoader worker, which sets torch.set_num_threads(1)) and on
+its default thread count (the loss in the main process, the golden generator's way).
 """
 
 import argparse
@@ -136,13 +138,20 @@ def check(name, impl, encode, boxes, labels, glabels, glocs):
 
 def per_image(encode, boxes, labels, rounds):
     """Median over rounds of the mean seconds per image."""
-    times = []
+    return interleaved({"one": encode}, boxes, labels, rounds)["one"]
+
+
+def interleaved(impls, boxes, labels, rounds):
+    """Per implementation, the median over rounds of the mean seconds per image; each round
+    runs every implementation once, so a slow spell of the shared machine hits all alike."""
+    times = {impl: [] for impl in impls}
     for _ in range(rounds):
-        t = time.perf_counter()
-        for b, l in zip(boxes, labels):
-            encode(b, l)
-        times.append((time.perf_counter() - t) / len(boxes))
-    return statistics.median(times)
+        for impl, encode in impls.items():
+            t = time.perf_counter()
+            for b, l in zip(boxes, labels):
+                encode(b, l)
+            times[impl].append((time.perf_counter() - t) / len(boxes))
+    return {impl: statistics.median(ts) for impl, ts in times.items()}
 
 
 def batch_time(assigner, boxes, labels, rounds):
@@ -157,7 +166,7 @@ def batch_time(assigner, boxes, labels, rounds):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--golden", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "golden"))
-    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
 
     assigner = ssd_assign.Assigner()
@@ -167,10 +176,22 @@ def main():
         "ssd_assign": assigner.encode,
         "numpy": lambda b, l: np_encode(b, l, pcxcy, pxy),
     }
+    threads = {}
     if torch is not None:
         ref = torch_reference(pcxcy)
-        impls["torch reference"] = lambda b, l: ref(torch.from_numpy(b), torch.from_numpy(l))
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; ", end="")
+        threads["default"] = torch.get_num_threads()
+
+        def with_threads(n):
+            def run(b, l):
+                torch.set_num_threads(n)
+                return ref(torch.from_numpy(b), torch.from_numpy(l))
+
+            return run
+
+        # A DataLoader worker runs torch on 1 thread; the loss in the main process on all cores.
+        impls["torch, 1 thread"] = with_threads(1)
+        impls[f"torch, {threads['default']} threads"] = with_threads(threads["default"])
+        print(f"torch {torch.__version__}; ", end="")
     else:
         print("torch not installed: no reference column; ", end="")
     print(f"numpy {np.__version__}; ssd_assign {ssd_assign.__version__}; {os.cpu_count()} cores")
@@ -181,15 +202,19 @@ def main():
             check(name, impl, encode, boxes, labels, glabels, glocs)
         objects = sum(len(b) for b in boxes) / len(boxes)
         print(f"\n{name}: {len(boxes)} images, {objects:.1f} objects each; all implementations equal the goldens")
-        t = {impl: per_image(encode, boxes, labels, args.rounds) for impl, encode in impls.items()}
+        t = interleaved(impls, boxes, labels, args.rounds)
+        if torch is not None:
+            torch.set_num_threads(threads["default"])
         for impl, s in t.items():
             ratio = s / t["ssd_assign"]
             print(f"  {impl:16s} {s * 1e6:9.1f} us/image   {ratio:6.1f}x ssd_assign's time")
 
     boxes, labels, _, _ = load_set(args.golden, "wider-face")
-    print(f"\nencode_batch, wider-face ({len(boxes)} images), median of {args.rounds}:")
-    one = batch_time(ssd_assign.Assigner(jobs=1), boxes, labels, args.rounds)
-    two = batch_time(ssd_assign.Assigner(jobs=2), boxes, labels, args.rounds)
+    print(f"\nencode_batch, wider-face ({len(boxes)} images), median of {args.rounds} interleaved runs:")
+    one_thread, two_threads = ssd_assign.Assigner(jobs=1), ssd_assign.Assigner(jobs=2)
+    runs = [(batch_time(one_thread, boxes, labels, 1), batch_time(two_threads, boxes, labels, 1)) for _ in range(args.rounds)]
+    one = statistics.median(r[0] for r in runs)
+    two = statistics.median(r[1] for r in runs)
     loop = per_image(assigner.encode, boxes, labels, args.rounds) * len(boxes)
     print(f"  encode per image (loop)  {loop * 1e3:7.1f} ms")
     print(f"  encode_batch jobs=1      {one * 1e3:7.1f} ms")
