@@ -26,8 +26,12 @@ pub struct Assigner {
     coder: BoxCoder,
     variances: Variances,
     jobs: usize,
-    /// `encode_batch`'s threads, made once.
-    pool: rayon::ThreadPool,
+    /// The arguments it was made with, for pickling (a DataLoader with the spawn start
+    /// method pickles the dataset that holds it).
+    args: (String, f64),
+    /// `encode_batch`'s threads, made on first use in each process: a pool made before a
+    /// `fork` (a DataLoader worker) has no threads in the child.
+    pool: Mutex<Option<(u32, Arc<rayon::ThreadPool>)>>,
     /// Reused by `encode` and `match` (a fresh one when another thread holds it).
     matcher: Mutex<Matcher>,
 }
@@ -59,6 +63,20 @@ impl Assigner {
         }
     }
 
+    /// This process's pool (made now if it has none).
+    fn pool(&self) -> Arc<rayon::ThreadPool> {
+        let pid = std::process::id();
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        match pool.as_ref() {
+            Some((owner, p)) if *owner == pid => p.clone(),
+            _ => {
+                let p = Arc::new(thread_pool(self.jobs));
+                *pool = Some((pid, p.clone()));
+                p
+            }
+        }
+    }
+
     fn match_gts(&self, gts: &[GtBox]) -> ImageMatch {
         self.with_matcher(|m| m.match_image(&self.priors, gts, &self.params))
     }
@@ -83,7 +101,8 @@ impl Assigner {
             coder: BoxCoder::new(variances),
             variances,
             jobs,
-            pool: thread_pool(jobs),
+            args: (priors.to_string(), threshold),
+            pool: Mutex::new(None),
             matcher: Mutex::new(Matcher::new()),
         })
     }
@@ -113,6 +132,28 @@ impl Assigner {
     #[getter]
     fn collision(&self) -> &'static str {
         self.params.collision.name()
+    }
+
+    /// Pickled as the arguments it was made with.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(
+        Bound<'py, PyAny>,
+        (String, f64, (f64, f64), &'static str, u32, usize),
+    )> {
+        let a = slf.get();
+        Ok((
+            slf.get_type().into_any(),
+            (
+                a.args.0.clone(),
+                a.args.1,
+                (a.variances.center, a.variances.size),
+                a.params.collision.name(),
+                a.params.neg_pos_ratio,
+                a.jobs,
+            ),
+        ))
     }
 
     fn __repr__(&self) -> String {
@@ -166,9 +207,10 @@ impl Assigner {
         let (n, np) = (images.len(), self.priors.len());
         let mut out_labels = vec![0i64; n * np];
         let mut out_locs = vec![[0f32; 4]; n * np];
+        let pool = self.pool();
         py.detach(|| {
             encode_images(
-                &self.pool,
+                &pool,
                 &self.priors,
                 &self.params,
                 &self.coder,

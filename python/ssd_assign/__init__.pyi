@@ -33,6 +33,9 @@ class Assigner:
     array is an image without objects: every prior is background. Bad input (shape, dtype,
     NaN or inf, x2 <= x1, labels < 1, different lengths) raises ValueError naming the
     argument.
+
+    An Assigner pickles (as its arguments) and works in DataLoader workers, forked or
+    spawned: each process makes its own threads for ``encode_batch``.
     """
 
     def __init__(
