@@ -18,7 +18,7 @@ class AugmentedVOC(Dataset):
     def __init__(self, xml_files, images=None, seed=0):
         self.samples = [ssd_assign.read_annotation(f, images=images) for f in xml_files]
         self.assigner = ssd_assign.Assigner()  # tiny-detector: 441 priors, threshold 0.5
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)  # forked workers copy it: seed each in worker_init_fn
 
     def __len__(self):
         return len(self.samples)
