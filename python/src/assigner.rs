@@ -71,7 +71,11 @@ impl Assigner {
             Some((owner, p)) if *owner == pid => p.clone(),
             _ => {
                 let p = Arc::new(thread_pool(self.jobs));
-                *pool = Some((pid, p.clone()));
+                // A parent's pool is left alone, not dropped: its locks may have been held by
+                // one of its threads at the fork, and those threads do not exist here.
+                if let Some(stale) = pool.replace((pid, p.clone())) {
+                    std::mem::forget(stale);
+                }
                 p
             }
         }
