@@ -343,3 +343,54 @@ fn a_slice_reads_and_seeks_within_its_window() {
     assert_eq!(out, "56");
     assert!(s.seek(SeekFrom::Current(-10)).is_err());
 }
+
+fn ids(listing: &crate::voc::dataset::Listing) -> Vec<&str> {
+    listing.entries.iter().map(|e| e.id.as_str()).collect()
+}
+
+#[test]
+fn the_layout_is_found_in_the_one_folder_that_holds_everything() {
+    use crate::voc::dataset::{list_datasets, list_datasets_with, ListOptions};
+    let z = zip_bytes(&[
+        ("__MACOSX/export/._b.xml", b"\x00\x05\x16\x07"),
+        ("export/train/b.xml", XML),
+        ("export/a.xml", XML),
+    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "export.zip", &z);
+    let listing = list_datasets(std::slice::from_ref(&path), None, None).unwrap();
+    assert_eq!(ids(&listing), ["a"]);
+    assert_eq!(
+        listing.sources,
+        [format!(
+            "{}:export: plain folder, 1 annotation files",
+            path.display()
+        )]
+    );
+    let opts = ListOptions { recursive: true };
+    let listing = list_datasets_with(std::slice::from_ref(&path), None, None, opts).unwrap();
+    assert_eq!(ids(&listing), ["a", "train/b"]);
+    // The split file comes last in the tar: the order is the split's all the same.
+    let tar = tar_bytes(&[
+        file("VOCdevkit/VOC2007/Annotations/1.xml", XML),
+        file("VOCdevkit/VOC2007/Annotations/2.xml", XML),
+        file("VOCdevkit/VOC2007/ImageSets/Main/val.txt", b"2\n1\n"),
+    ]);
+    for path in [write(&dir, "v.tar", &tar), write(&dir, "v.tgz", &gz(&tar))] {
+        let listing = list_datasets(std::slice::from_ref(&path), Some("val"), None).unwrap();
+        assert_eq!(ids(&listing), ["2", "1"]);
+        let e = &listing.entries[0];
+        assert!(e.archive().is_some());
+        assert_eq!(
+            crate::voc::source::AnnotationSource::location(&crate::voc::source::Listed, e),
+            PathBuf::from(format!(
+                "{}:VOCdevkit/VOC2007/Annotations/2.xml",
+                path.display()
+            ))
+        );
+    }
+    // A year folder's parts are not descended into: only ImageSets/ left is no dataset.
+    let tar = tar_bytes(&[file("v/ImageSets/Main/val.txt", b"1\n")]);
+    let e = list_datasets(&[write(&dir, "parts.tar", &tar)], None, None).unwrap_err();
+    assert!(e.to_string().ends_with("parts.tar:v: no Annotations/ folder, no year folders and no .xml files (it holds the folders ImageSets: pass one of them)"), "{e}");
+}
