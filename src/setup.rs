@@ -12,7 +12,7 @@ use crate::pipeline::{collect_class_names, ClassNames, Engine};
 use crate::priors::PriorSet;
 use crate::voc::dataset::{list_datasets_with, ListOptions, Listing, ListingError};
 use crate::voc::labels::{ClassesSpec, LabelError};
-use crate::voc::source::FileSystem;
+use crate::voc::source::Listed;
 use crate::voc::{LabelMap, ReadOptions};
 
 /// Which images, and how to read them.
@@ -138,7 +138,7 @@ pub fn label_map(
                     why: listing.why_empty(),
                 });
             }
-            let found = collect_class_names(&FileSystem, &listing.entries, jobs);
+            let found = collect_class_names(&Listed, &listing.entries, jobs);
             if found.names.is_empty() {
                 return Err(SetupError::NoClassNames {
                     found,
