@@ -10,7 +10,7 @@
 //! engine the audit used ([`Engine::process`]), which gives what the drawing needs and the
 //! report does not keep: the priors each object got and who took a lost one.
 //!
-//! An image that cannot be drawn on (missing, unreadable, too large: see [`picture`]) gives a
+//! An image that cannot be drawn on (missing, unreadable, too large: see [`super::overlay::picture`]) gives a
 //! placeholder with the reason, its boxes drawn on a blank canvas of `<size>`; an annotation that
 //! cannot be read again gives a placeholder alone. Nothing here panics on bad data.
 
@@ -18,7 +18,7 @@ use base64::Engine as _;
 use maud::{html, Markup};
 
 use super::overlay::svg::{self, role_class, Background};
-use super::overlay::{picture, Role, Scene, SceneOptions};
+use super::overlay::{Role, Scene, SceneOptions};
 use crate::pipeline::{Engine, Worker};
 use crate::report::gt_rows::GtStatus;
 use crate::report::{AssignmentReport, WorstCase};
@@ -168,23 +168,16 @@ fn item(
         focus,
         all_priors: false,
     };
-    let mut scene = super::overlay::scene(a, &r.matching, &engine.priors, options);
-    let image = match picture::find_and_load(entry, a) {
-        Ok(p) => {
-            scene.notes.extend(p.notes.iter().cloned());
-            scene.notes.extend(picture::size_note(&p, a));
-            thumbnail(&p.pixels)
-        }
-        Err(e) => {
-            let reason = e.to_string();
-            scene.notes.push(reason.clone());
-            Thumbnail::Placeholder {
-                reason,
-                width: a.width.max(1),
-                height: a.height.max(1),
-            }
-        }
+    let d = super::overlay::drawing(entry, &r, &engine.priors, options);
+    let image = match &d.picture {
+        Ok(p) => thumbnail(&p.pixels),
+        Err(e) => Thumbnail::Placeholder {
+            reason: e.to_string(),
+            width: a.width.max(1),
+            height: a.height.max(1),
+        },
     };
+    let scene = d.scene;
     GalleryItem {
         anchor,
         case: case.clone(),

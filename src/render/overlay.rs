@@ -13,8 +13,10 @@ pub mod raster;
 pub mod svg;
 
 use crate::assign::ImageMatch;
+use crate::pipeline::ImageResult;
 use crate::priors::PriorSet;
 use crate::report::gt_rows::GtStatus;
+use crate::voc::dataset::ImageEntry;
 use crate::voc::Annotation;
 
 /// What a rectangle on the picture is. Declared back to front: marks are drawn in this order.
@@ -26,12 +28,13 @@ pub enum Role {
     Positive,
     /// An object's best prior (the one it is forced onto unless it lost it).
     BestPrior,
-    /// For a lost collision: the prior both objects have as their best, kept by the later one.
-    SharedPrior,
     /// An object's box.
     Object,
     /// For a lost collision: the object that took the prior.
     Taker,
+    /// For a lost collision: the prior both objects have as their best, kept by the later one.
+    /// Drawn last, dashed: it often fits the taker closely, whose colour shows between dashes.
+    SharedPrior,
 }
 
 /// How a [`Role`] is drawn: one palette (Okabe-Ito, readable with the common colour-vision
@@ -146,6 +149,16 @@ pub struct Scene {
     pub headline: String,
     /// What else the picture needs said (no image, size disagreeing, format by content).
     pub notes: Vec<String>,
+}
+
+impl Scene {
+    /// The legend's roles that this scene draws, in the legend's order.
+    pub fn legend_roles(&self) -> Vec<Role> {
+        Role::LEGEND
+            .into_iter()
+            .filter(|r| self.marks.iter().any(|m| m.role == *r))
+            .collect()
+    }
 }
 
 /// What to draw besides the objects and their matched priors.
@@ -282,6 +295,39 @@ pub fn scene(
         headline,
         notes: Vec::new(),
     }
+}
+
+/// One image ready to draw: its scene and the image to draw it on (or why there is none).
+#[derive(Debug, Clone)]
+pub struct Drawing {
+    pub scene: Scene,
+    pub picture: Result<picture::Picture, picture::PictureError>,
+}
+
+/// The drawing of one image as the audit matched it (`result`: [`crate::pipeline::Engine`]'s
+/// outcome for `entry`, with `priors`): its scene, its image found and loaded the way the audit
+/// finds images, and the notes the picture needs (objects skipped, no image, a format other than
+/// the extension, a size other than `<size>`).
+pub fn drawing(
+    entry: &ImageEntry,
+    result: &ImageResult,
+    priors: &PriorSet,
+    options: SceneOptions,
+) -> Drawing {
+    let a = &result.annotation;
+    let mut scene = scene(a, &result.matching, priors, options);
+    scene.notes.extend(a.skipped.iter().map(|s| s.to_string()));
+    let picture = picture::find_and_load(entry, a);
+    match &picture {
+        Ok(p) => {
+            scene.notes.extend(p.notes.iter().cloned());
+            scene.notes.extend(picture::size_note(p, a));
+        }
+        Err(e) => scene
+            .notes
+            .push(format!("{e}: drawn on a blank canvas of <size>")),
+    }
+    Drawing { scene, picture }
 }
 
 /// Collects the marks, one per prior (its most telling role; bold if any object in focus has

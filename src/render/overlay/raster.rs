@@ -17,15 +17,30 @@ pub enum RasterError {
 /// Grey of a blank canvas.
 const BLANK: [u8; 3] = [217, 217, 217];
 
+/// Pictures whose longer side is below this are drawn twice as large, so that one-pixel
+/// details and the text stay legible.
+pub const ZOOM_BELOW: u32 = 800;
+
 /// The picture: `background` when there is an image (its size is the canvas; the marks are
-/// scaled from `<size>` to it), else a blank canvas of `<size>` that says so.
+/// scaled from `<size>` to it), else a blank canvas of `<size>` that says so; doubled when
+/// smaller than [`ZOOM_BELOW`].
 pub fn render(
     scene: &Scene,
     background: Option<&image::RgbImage>,
 ) -> Result<image::RgbImage, RasterError> {
-    let (w, h) = match background {
+    let (w0, h0) = match background {
         Some(img) => img.dimensions(),
         None => (scene.size.0.max(1), scene.size.1.max(1)),
+    };
+    let zoom = if w0.max(h0) < ZOOM_BELOW { 2 } else { 1 };
+    let (w, h) = (w0 * zoom, h0 * zoom);
+    let zoomed;
+    let background = match background {
+        Some(img) if zoom > 1 => {
+            zoomed = image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle);
+            Some(&zoomed)
+        }
+        other => other,
     };
     let scale = text_scale(w);
     let width = w.max(56 * 8 * scale / 2);
@@ -35,7 +50,8 @@ pub fn render(
         lines.extend(wrap(text, chars));
     }
     let line = 12 * scale;
-    let legend_rows = Role::LEGEND.len().div_ceil(2) as u32;
+    let legend = legend_layout(&scene.legend_roles(), width, scale);
+    let legend_rows = legend.last().map_or(0, |e| e.1 + 1);
     let footer = line * (lines.len() as u32 + legend_rows) + 3 * line / 2;
     let too_large = RasterError::TooLarge {
         width,
@@ -68,17 +84,31 @@ pub fn render(
         y += line as f32;
     }
     y += line as f32 / 2.0;
-    for (k, role) in Role::LEGEND.iter().enumerate() {
-        let x = 4.0 * scale as f32 + (k % 2) as f32 * (width as f32 / 2.0);
-        let yy = y + (k / 2) as f32 * line as f32;
-        legend_swatch(&mut pm, *role, x, yy, scale);
+    for (role, row, x) in legend {
+        legend_swatch(&mut pm, role, x as f32, y + (row * line) as f32, scale);
     }
     Ok(to_rgb(&pm))
 }
 
-/// Text scale: 2 (16-pixel letters) from 400 pixels wide, else 1.
+/// Where each legend entry goes: (role, row, x), entries flowing left to right and wrapping.
+fn legend_layout(roles: &[Role], width: u32, scale: u32) -> Vec<(Role, u32, u32)> {
+    let (mut row, mut x) = (0, 4 * scale);
+    let mut out = Vec::new();
+    for &role in roles {
+        let w = (30 + 8 * role.style().legend.chars().count() as u32 + 16) * scale;
+        if x > 4 * scale && x + w > width {
+            row += 1;
+            x = 4 * scale;
+        }
+        out.push((role, row, x));
+        x += w;
+    }
+    out
+}
+
+/// Text scale: 2 (16-pixel letters) from 800 pixels wide, else 1.
 fn text_scale(width: u32) -> u32 {
-    if width >= 400 {
+    if width >= 800 {
         2
     } else {
         1

@@ -153,8 +153,19 @@ pub fn document(scene: &Scene, background: &Background) -> String {
         lines.extend(super::raster::wrap(text, chars));
     }
     let legend_top = h + 8 + LINE * lines.len() as u32 + 4;
-    let legend_rows = Role::LEGEND.len().div_ceil(2) as u32;
-    let total = legend_top + LINE * legend_rows + 8;
+    // Legend entries flow left to right (about 7 pixels a character) and wrap.
+    let mut legend = Vec::new();
+    let (mut row, mut x) = (0u32, 6u32);
+    for role in scene.legend_roles() {
+        let w = 30 + 7 * role.style().legend.len() as u32 + 18;
+        if x > 6 && x + w > width {
+            row += 1;
+            x = 6;
+        }
+        legend.push((role, x, legend_top + row * LINE));
+        x += w;
+    }
+    let total = legend_top + LINE * (row + 1) + 8;
     let doc = html! {
         svg xmlns="http://www.w3.org/2000/svg" width=(width) height=(total)
             viewBox=(format!("0 0 {width} {total}")) font-family="sans-serif" font-size="13" {
@@ -166,11 +177,9 @@ pub fn document(scene: &Scene, background: &Background) -> String {
             @for (k, line) in lines.iter().enumerate() {
                 text x="6" y=(h + 8 + LINE * (k as u32 + 1) - 5) fill="#000" { (line) }
             }
-            @for (k, role) in Role::LEGEND.iter().enumerate() {
+            @for (role, x, y) in legend {
                 @let st = role.style();
-                @let (col, row) = ((k % 2) as u32, (k / 2) as u32);
-                @let (x, y) = (6 + col * (width / 2), legend_top + row * LINE);
-                g class=(role_class(*role)) {
+                g class=(role_class(role)) {
                     rect x=(x) y=(y + 3) width="22" height="11" fill="none" stroke=(st.hex)
                         stroke-width="2.5"
                         stroke-dasharray=[st.dashed.then_some("5 3")] {}
