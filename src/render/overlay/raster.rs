@@ -181,8 +181,15 @@ fn stroke_mark(pm: &mut Pixmap, m: &Mark, sx: f32, sy: f32, canvas: [f32; 2]) {
     let path = PathBuilder::from_rect(r);
     let width = if m.focus { st.width * 2.0 } else { st.width };
     let opacity = if m.focus { 1.0 } else { st.opacity * 0.7 };
+    // Dashed strokes have a dashed halo: what lies below shows between the dashes.
+    let dash = || {
+        st.dashed
+            .then(|| tiny_skia::StrokeDash::new(vec![width * 3.0, width * 2.0], 0.0))
+            .flatten()
+    };
     let mut stroke = Stroke {
         width: width + 2.0,
+        dash: dash(),
         ..Stroke::default()
     };
     pm.stroke_path(
@@ -193,9 +200,7 @@ fn stroke_mark(pm: &mut Pixmap, m: &Mark, sx: f32, sy: f32, canvas: [f32; 2]) {
         None,
     );
     stroke.width = width;
-    if st.dashed {
-        stroke.dash = tiny_skia::StrokeDash::new(vec![width * 3.0, width * 2.0], 0.0);
-    }
+    stroke.dash = dash();
     pm.stroke_path(
         &path,
         &paint(st.rgb, opacity),
@@ -212,7 +217,11 @@ fn tag(pm: &mut Pixmap, m: &Mark, sx: f32, sy: f32, scale: u32) {
     let s = scale.min(if m.focus { 2 } else { 1 }).max(1);
     let (cw, chh) = ((8 * s) as f32, (10 * s) as f32);
     let x = (m.rect[0] * sx).max(0.0);
-    let y = (m.rect[1] * sy - chh).max(0.0);
+    // The taker's tag goes below its box: the two objects of a collision overlap at the top.
+    let y = match m.role {
+        Role::Taker => (m.rect[3] * sy).min(pm.height() as f32 - chh),
+        _ => (m.rect[1] * sy - chh).max(0.0),
+    };
     let tw = cw * t.chars().count() as f32 + 4.0;
     fill(pm, [x, y, x + tw, y + chh], st.rgb, 0.9);
     text(pm, x + 2.0, y + s as f32, t, s, [0, 0, 0]);
