@@ -12,4 +12,5 @@ mod inputs;
 mod layouts;
 mod priors;
 mod quirks;
+mod show;
 mod suggest;

@@ -30,7 +30,7 @@ pub fn render(
 ) -> Result<image::RgbImage, RasterError> {
     let (w0, h0) = match background {
         Some(img) => img.dimensions(),
-        None => (scene.size.0.max(1), scene.size.1.max(1)),
+        None => blank_size(scene.size),
     };
     let zoom = if w0.max(h0) < ZOOM_BELOW { 2 } else { 1 };
     let (w, h) = (w0 * zoom, h0 * zoom);
@@ -88,6 +88,20 @@ pub fn render(
         legend_swatch(&mut pm, role, x as f32, y + (row * line) as f32, scale);
     }
     Ok(to_rgb(&pm))
+}
+
+/// The longest side of a blank canvas: a `<size>` of 20,000 x 20,000 is drawn reduced.
+pub const MAX_BLANK: u32 = 1600;
+
+/// A blank canvas for `<size>`: that size, reduced to fit [`MAX_BLANK`].
+fn blank_size((w, h): (u32, u32)) -> (u32, u32) {
+    let (w, h) = (w.max(1), h.max(1));
+    let long = w.max(h);
+    if long <= MAX_BLANK {
+        return (w, h);
+    }
+    let fit = |v: u32| ((v as u64 * MAX_BLANK as u64) / long as u64).max(1) as u32;
+    (fit(w), fit(h))
 }
 
 /// Where each legend entry goes: (role, row, x), entries flowing left to right and wrapping.

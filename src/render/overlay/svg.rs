@@ -181,7 +181,7 @@ pub fn document(scene: &Scene, background: &Background) -> String {
             }
             @for (role, x, y) in legend {
                 @let st = role.style();
-                g class=(role_class(role)) {
+                g class={ "legend " (role_class(role)) } {
                     rect x=(x) y=(y + 3) width="22" height="11" fill="none" stroke=(st.hex)
                         stroke-width="2.5"
                         stroke-dasharray=[st.dashed.then_some("5 3")] {}
