@@ -6,6 +6,7 @@ mod common;
 mod encode;
 mod engine;
 mod fast_path;
+mod gallery;
 mod golden;
 mod grouped;
 mod inputs;
