@@ -132,6 +132,8 @@ pub fn audit_options(args: &AuditArgs) -> AuditOptions {
         worst: args.worst,
         max_unmatched: args.max_unmatched,
         check_images: args.check_images,
+        // The --html page's gallery sets it (its --gallery N): the JSON and text are unchanged.
+        gallery: 0,
     }
 }
 

@@ -6,6 +6,7 @@
 //! images x priors.
 
 pub mod findings;
+mod gallery_cases;
 pub mod gt_rows;
 pub mod text;
 
@@ -697,6 +698,10 @@ pub struct AssignmentReport {
     /// The objects the matching fails, one group per kind (unmatched, lost collision,
     /// forced-only: the figures of `overall`), each with its first examples in dataset order.
     pub objects_to_look_at: Vec<LookAtGroup>,
+    /// One case per image for a gallery of pictures, worst first: only when the tally was asked
+    /// ([`AssignmentTally::keep_gallery`], `audit --html`). Not serialised.
+    #[serde(skip)]
+    pub gallery_cases: Vec<WorstCase>,
 }
 
 /// Objects the matching fails in one way, with examples.
@@ -766,6 +771,8 @@ pub struct AssignmentTally {
     look_at: [Vec<u32>; 3],
     /// Some list of `look_at` still wants examples.
     look_at_open: bool,
+    /// Cases kept for a gallery ([`Self::keep_gallery`]; 0: none).
+    gallery: usize,
 }
 
 impl AssignmentTally {
@@ -801,7 +808,15 @@ impl AssignmentTally {
             examples: DEFAULT_EXAMPLES,
             look_at: Default::default(),
             look_at_open: true,
+            gallery: 0,
         }
+    }
+
+    /// Also lists, in the report's `gallery_cases`, the worst object of each of the `n` worst
+    /// images (a gallery of pictures draws them). Off by default; the JSON and text reports are
+    /// the same either way.
+    pub fn keep_gallery(&mut self, n: usize) {
+        self.gallery = n;
     }
 
     pub fn add(&mut self, r: &ImageResult) {
@@ -896,6 +911,7 @@ impl AssignmentTally {
             worst_cases: picked.into_iter().map(|k| self.case(k)).collect(),
             unmatched_not_listed,
             objects_to_look_at,
+            gallery_cases: self.gallery_cases(self.gallery),
             config: self.config,
         }
     }
