@@ -139,6 +139,14 @@ kinds! {
         "cannot be read (links that loop or dangle, an Annotations link to an unmounted share)",
         "none of their annotation files is read",
         "fix or delete the links, or mount the share";
+    ArchiveDamaged => "archive_damaged", FileRejected, "archives",
+        "are truncated or corrupt (a tar cut short, a damaged gzip stream)",
+        "the members after the damage are not read",
+        "download or pack the archive again (tar -tf / gzip -t / unzip -t check it)";
+    UnsafeMember => "unsafe_member", FileRejected, "members",
+        "of archives cannot be read safely (links, devices, repeated names, names climbing out with \"..\" or absolute, zip bombs)",
+        "not read: an archive is read in place, nothing is extracted or followed",
+        "repack the archive with plain files under unique relative paths";
     // Objects rejected.
     NoName => "no_name", ObjectInvalid, "objects",
         "have no class name",
@@ -477,6 +485,8 @@ mod singular_tests {
             "1 file has an id (file name) that ids.txt cannot hold",
             "1 id in split files names no file inside Annotations/ (absolute paths, \"..\")",
             "1 folder cannot be read (links that loop or dangle, an Annotations link to an unmounted share)",
+            "1 archive is truncated or corrupt (a tar cut short, a damaged gzip stream)",
+            "1 member of archives cannot be read safely (links, devices, repeated names, names climbing out with \"..\" or absolute, zip bombs)",
             "1 object has no class name",
             "1 object has no <bndbox> (polygons or masks only)",
             "1 object has a missing, empty, non-numeric or out-of-range coordinate",

@@ -18,7 +18,7 @@ use crate::findings::FindingKind;
 use crate::priors::PriorSet;
 use crate::voc::dataset::ImageEntry;
 use crate::voc::images::ImageCheck;
-use crate::voc::source::{read_annotation, read_raw_entry, AnnotationSource, FileSystem};
+use crate::voc::source::{read_annotation, read_raw_entry, AnnotationSource, Listed};
 use crate::voc::{self, Annotation, LabelMap, ReadOptions};
 
 /// Everything that decides an assignment.
@@ -96,9 +96,10 @@ pub fn gt_boxes(annotation: &voc::Annotation) -> Vec<GtBox> {
 }
 
 impl Engine {
-    /// Reads, resolves and matches one image from the file system.
+    /// Reads, resolves and matches one image from where the listing found it (a file, or an
+    /// archive's member: [`Listed`]).
     pub fn process(&self, entry: &ImageEntry, worker: &mut Worker) -> Outcome {
-        self.process_from(&FileSystem, entry, worker)
+        self.process_from(&Listed, entry, worker)
     }
 
     /// Reads one image's annotation from `source` (into the worker's buffer), resolves and
@@ -156,7 +157,7 @@ impl Engine {
         progress: impl FnMut(usize) + Send,
         sink: impl FnMut(Outcome) -> Result<(), E> + Send,
     ) -> Result<(), E> {
-        self.run_from(&FileSystem, entries, jobs, progress, sink)
+        self.run_from(&Listed, entries, jobs, progress, sink)
     }
 
     /// [`Engine::run`] reading the annotations from `source`.

@@ -20,7 +20,7 @@ use crate::encode::BoxCoder;
 use crate::pipeline::{collect_class_names, ClassNames, Engine};
 use crate::priors::PriorSet;
 use crate::voc::dataset::{list_datasets_with, ListOptions, Listing, ListingError};
-use crate::voc::source::FileSystem;
+use crate::voc::source::Listed;
 use crate::voc::{LabelMap, ReadOptions};
 
 /// How a run that did not fail ended.
@@ -206,7 +206,7 @@ fn label_map(spec: &ClassesSpec, listing: &Listing, jobs: usize) -> Result<Label
                     listing.why_empty()
                 )));
             }
-            let names = collect_class_names(&FileSystem, &listing.entries, jobs);
+            let names = collect_class_names(&Listed, &listing.entries, jobs);
             if names.names.is_empty() {
                 return Err(UsageError(why_no_class_names(
                     &names,

@@ -5,14 +5,21 @@
 //! - a VOC year folder (`Annotations/`, optional `ImageSets/Main/*.txt`, `JPEGImages/`);
 //! - a `VOCdevkit` folder holding year folders (taken in name order);
 //! - a plain folder of `.xml` files (images looked up beside them);
-//! - a single `.xml` file.
+//! - a single `.xml` file;
+//! - a `.tar`, `.tar.gz`/`.tgz` or `.zip` archive holding one of the folder layouts, at its root
+//!   or in the one folder that holds everything (`voc::archive`).
+//!
+//! The layout rules read the names through `voc::tree::Tree`: the disk and an archive's
+//! member index answer the same questions, so one set of rules serves both.
 //!
 //! Order: the split file's order with `--split NAME`, else file names sorted bytewise.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::input::{confined_id, file_problem, read_text, InputError, InputKind};
+use super::archive::{Archive, ArchiveFormat};
+use super::input::{confined_id, InputError, InputKind};
+use super::tree::{os_bytes, Disk, NodeType, Stat, Tree};
 use crate::findings::FindingKind;
 
 /// One image of a dataset: its id and annotation file.
@@ -38,6 +45,9 @@ struct EntrySource {
     image_dirs: Vec<PathBuf>,
     /// Index of the DATASET argument.
     dataset: usize,
+    /// The archive the annotations are members of (`None`: files on disk); paths are then
+    /// `ARCHIVE/member`.
+    archive: Option<Arc<Archive>>,
 }
 
 impl ImageEntry {
@@ -80,6 +90,13 @@ impl ImageEntry {
     /// Index of the DATASET argument it came from.
     pub fn dataset(&self) -> usize {
         self.source.dataset
+    }
+
+    /// The archive its annotation is a member of (`None`: a file on disk). Its paths
+    /// ([`ImageEntry::xml`], [`ImageEntry::image_dirs`]) are then the archive's path joined
+    /// with member names.
+    pub fn archive(&self) -> Option<&Arc<Archive>> {
+        self.source.archive.as_ref()
     }
 }
 
@@ -217,41 +234,16 @@ pub fn list_datasets_with(
     Ok(listing)
 }
 
-fn find_child_dir(dir: &Path, names: &[&str]) -> Option<PathBuf> {
-    for n in names {
-        let p = dir.join(n);
-        if p.is_dir() {
-            return Some(p);
-        }
-    }
-    None
-}
-
-/// The year folder's `Annotations/` (or `annotations/`). An `Annotations` that is a link which
-/// cannot be followed (it loops, or its target is gone: an unmounted share) is an error: the
-/// year's files must not vanish from the run without a word.
-fn annotations_dir(dir: &Path) -> Result<Option<PathBuf>, String> {
-    for n in ["Annotations", "annotations"] {
-        let p = dir.join(n);
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => return Ok(Some(p)),
-            Ok(_) => {}
-            Err(e) => {
-                if broken_link(&p) {
-                    return Err(format!(
-                        "{n} is a symbolic link that cannot be followed ({e}): it loops or its \
-                         target is missing (an unmounted share?); fix the link"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(None)
-}
-
-fn broken_link(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
-        && std::fs::metadata(p).is_err()
+/// How one DATASET argument is being listed: the tree its names are in (the disk, or an
+/// archive's members) and the settings.
+struct Lister<'a> {
+    tree: &'a dyn Tree,
+    k: usize,
+    split: Option<&'a str>,
+    images: Option<&'a Path>,
+    opts: ListOptions,
+    /// The archive the tree is, for the entries (`None`: the disk).
+    archive: Option<Arc<Archive>>,
 }
 
 fn list_one(
@@ -263,6 +255,18 @@ fn list_one(
     out: &mut Listing,
 ) -> Result<(), ListingError> {
     let meta = dataset_metadata(path)?;
+    if meta.is_file() && ArchiveFormat::of(path).is_some() {
+        let archive = Arc::new(Archive::open(path).map_err(|e| dataset_err(path, e.to_string()))?);
+        let lister = Lister {
+            tree: &*archive,
+            k,
+            split,
+            images,
+            opts,
+            archive: Some(archive.clone()),
+        };
+        return lister.list_archive(&archive, out);
+    }
     if meta.is_file() {
         return list_single_file(path, k, split, images, out);
     }
@@ -270,40 +274,32 @@ fn list_one(
         return Err(dataset_err(
             path,
             "is not a folder or a file (a FIFO, socket or device): a DATASET is a VOC year \
-             folder, a VOCdevkit folder, a folder of .xml files or one .xml file",
+             folder, a VOCdevkit folder, a folder of .xml files, one .xml file, or a .tar, \
+             .tar.gz, .tgz or .zip archive of one of these",
         ));
     }
-    if annotations_dir(path)
-        .map_err(|m| dataset_err(path, m))?
-        .is_some()
-    {
-        return list_year(path, k, split, images, opts, out);
-    }
-    let devkit = find_year_folders(path)?;
-    if !devkit.years.is_empty() {
-        out.problems.extend(devkit.broken);
-        for y in devkit.years {
-            list_year(&y, k, split, images, opts, out)?;
-        }
-        return Ok(());
-    }
-    list_plain_folder(path, k, split, images, opts, &devkit.broken, out)
+    let lister = Lister {
+        tree: &Disk,
+        k,
+        split,
+        images,
+        opts,
+        archive: None,
+    };
+    lister.list_layout(path, out)
 }
 
 /// The DATASET argument's metadata; a link that cannot be followed is named as one.
 fn dataset_metadata(path: &Path) -> Result<std::fs::Metadata, ListingError> {
-    std::fs::metadata(path).map_err(|e| {
-        if broken_link(path) {
-            dataset_err(
-                path,
-                format!(
-                    "is a symbolic link that cannot be followed ({e}): it loops or its target is \
-                     missing; fix the link"
-                ),
-            )
-        } else {
-            io_err(path)(e)
-        }
+    std::fs::metadata(path).map_err(|e| match Disk.stat(path) {
+        Stat::BrokenLink(_) => dataset_err(
+            path,
+            format!(
+                "is a symbolic link that cannot be followed ({e}): it loops or its target is \
+                 missing; fix the link"
+            ),
+        ),
+        _ => io_err(path)(e),
     })
 }
 
@@ -325,6 +321,7 @@ fn list_single_file(
         image_dirs: vec![images.map(Path::to_path_buf).unwrap_or_else(|| dir.clone())],
         dir,
         dataset: k,
+        archive: None,
     });
     match path.file_stem().unwrap_or_default().to_str() {
         Some(id) => out
@@ -345,171 +342,712 @@ struct YearFolders {
     broken: Vec<ListingProblem>,
 }
 
-/// VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that loops or
-/// dangles, an Annotations link whose target is gone) is a listing problem, named, not a year
-/// that silently vanishes.
-fn find_year_folders(path: &Path) -> Result<YearFolders, ListingError> {
-    let mut years = Vec::new();
-    let mut broken = Vec::new();
-    for (p, file_type) in read_dir_sorted_typed(path)? {
-        // A regular file is no year folder: no stat for each file of a plain folder.
-        if file_type.is_some_and(|t| t.is_file()) {
-            continue;
+/// The folder an archive's layout is read from: its root, or the one folder that holds
+/// everything else (`voc-mini/` in `voc-mini.zip`; a `__MACOSX/` folder beside it is not
+/// counted), followed down while the folder holds nothing but that one folder.
+const MAC_METADATA_FOLDER: &str = "__MACOSX";
+
+impl Lister<'_> {
+    fn shown(&self, p: &Path) -> PathBuf {
+        self.tree.shown(p)
+    }
+
+    fn io_err(&self, path: &Path) -> impl Fn(std::io::Error) -> ListingError {
+        let path = self.shown(path);
+        move |e| ListingError::Io {
+            path: path.clone(),
+            error: e.to_string(),
         }
-        match std::fs::metadata(&p) {
-            Ok(m) if m.is_dir() => match annotations_dir(&p) {
-                Ok(Some(_)) => years.push(p),
-                Ok(None) => {}
-                Err(message) => broken.push(ListingProblem {
-                    message: format!("{message}; this year folder is not read"),
-                    path: p,
+    }
+
+    fn dataset_err(&self, path: &Path, message: impl Into<String>) -> ListingError {
+        dataset_err(&self.shown(path), message)
+    }
+
+    fn entry_source(&self, dir: PathBuf, image_dirs: Vec<PathBuf>) -> Arc<EntrySource> {
+        Arc::new(EntrySource {
+            dir,
+            image_dirs,
+            dataset: self.k,
+            archive: self.archive.clone(),
+        })
+    }
+
+    /// An archive: what indexing it found wrong, then the layout at its root (or the one
+    /// folder holding everything).
+    fn list_archive(&self, archive: &Archive, out: &mut Listing) -> Result<(), ListingError> {
+        for p in archive.problems() {
+            out.problems.push(ListingProblem {
+                path: p.path.clone(),
+                message: p.message.clone(),
+                kind: p.kind,
+            });
+        }
+        let mut root = archive.path().to_path_buf();
+        while let Some(only) = self.only_folder(&root)? {
+            root = only;
+        }
+        self.list_layout(&root, out)
+            .map_err(|e| match archive.problems().first() {
+                // Damage can be why no layout is found: the error says so.
+                Some(p) => dataset_err(
+                    archive.path(),
+                    format!("{e} ({}: {})", p.path.display(), p.message),
+                ),
+                None => e,
+            })
+    }
+
+    /// The one sub-folder of `dir` when `dir` holds nothing else a layout is made of (no
+    /// `Annotations/`, no `.xml` file, no other folder).
+    fn only_folder(&self, dir: &Path) -> Result<Option<PathBuf>, ListingError> {
+        if self.annotations_dir(dir).ok().flatten().is_some() {
+            return Ok(None);
+        }
+        let names = self.tree.read_dir(dir).map_err(self.io_err(dir))?;
+        let mut folders = names
+            .iter()
+            .filter(|(n, t)| *t == Some(NodeType::Dir) && n != MAC_METADATA_FOLDER);
+        let has_xml = names
+            .iter()
+            .any(|(n, t)| *t != Some(NodeType::Dir) && xml_stem(os_bytes(n)).is_some());
+        match (folders.next(), folders.next(), has_xml) {
+            (Some((only, _)), None, false) => Ok(Some(dir.join(only))),
+            _ => Ok(None),
+        }
+    }
+
+    /// A folder: a year folder, a VOCdevkit of year folders or a plain folder of `.xml` files.
+    fn list_layout(&self, path: &Path, out: &mut Listing) -> Result<(), ListingError> {
+        if self
+            .annotations_dir(path)
+            .map_err(|m| self.dataset_err(path, m))?
+            .is_some()
+        {
+            return self.list_year(path, out);
+        }
+        let devkit = self.find_year_folders(path)?;
+        if !devkit.years.is_empty() {
+            out.problems.extend(devkit.broken);
+            for y in devkit.years {
+                self.list_year(&y, out)?;
+            }
+            return Ok(());
+        }
+        self.list_plain_folder(path, &devkit.broken, out)
+    }
+
+    fn find_child_dir(&self, dir: &Path, names: &[&str]) -> Option<PathBuf> {
+        names
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| self.tree.is_dir(p))
+    }
+
+    /// The year folder's `Annotations/` (or `annotations/`). An `Annotations` that is a link
+    /// which cannot be followed (it loops, or its target is gone: an unmounted share) is an
+    /// error: the year's files must not vanish from the run without a word.
+    fn annotations_dir(&self, dir: &Path) -> Result<Option<PathBuf>, String> {
+        for n in ["Annotations", "annotations"] {
+            let p = dir.join(n);
+            match self.tree.stat(&p) {
+                Stat::Dir => return Ok(Some(p)),
+                Stat::BrokenLink(e) => {
+                    return Err(format!(
+                        "{n} is a symbolic link that cannot be followed ({e}): it loops or its \
+                         target is missing (an unmounted share?); fix the link"
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// VOCdevkit: sub-folders that are year folders. One that cannot be read (a link that
+    /// loops or dangles, an Annotations link whose target is gone) is a listing problem,
+    /// named, not a year that silently vanishes.
+    fn find_year_folders(&self, path: &Path) -> Result<YearFolders, ListingError> {
+        let mut years = Vec::new();
+        let mut broken = Vec::new();
+        for (name, file_type) in self.tree.read_dir(path).map_err(self.io_err(path))? {
+            // A regular file is no year folder: no stat for each file of a plain folder.
+            if file_type == Some(NodeType::File) {
+                continue;
+            }
+            let p = path.join(name);
+            match self.tree.stat(&p) {
+                Stat::Dir => match self.annotations_dir(&p) {
+                    Ok(Some(_)) => years.push(p),
+                    Ok(None) => {}
+                    Err(message) => broken.push(ListingProblem {
+                        message: format!("{message}; this year folder is not read"),
+                        path: self.shown(&p),
+                        kind: FindingKind::UnreadableFolder,
+                    }),
+                },
+                Stat::BrokenLink(e) => broken.push(ListingProblem {
+                    message: format!(
+                        "is a symbolic link that cannot be followed ({e}): it loops or its \
+                         target is missing; if it is a year folder, none of its files is \
+                         read: fix or delete the link"
+                    ),
+                    path: self.shown(&p),
                     kind: FindingKind::UnreadableFolder,
                 }),
-            },
-            Ok(_) => {}
-            Err(e) => broken.push(ListingProblem {
-                message: format!(
-                    "is a symbolic link that cannot be followed ({e}): it loops or its target \
-                     is missing; if it is a year folder, none of its files is read: fix or \
-                     delete the link"
-                ),
-                path: p,
-                kind: FindingKind::UnreadableFolder,
-            }),
+                _ => {}
+            }
         }
+        Ok(YearFolders { years, broken })
     }
-    Ok(YearFolders { years, broken })
-}
 
-/// A DATASET that is a plain folder of `.xml` files (images looked up beside them). `broken`:
-/// the sub-folders that could not be read, named by the error when the folder holds nothing.
-fn list_plain_folder(
-    path: &Path,
-    k: usize,
-    split: Option<&str>,
-    images: Option<&Path>,
-    opts: ListOptions,
-    broken: &[ListingProblem],
-    out: &mut Listing,
-) -> Result<(), ListingError> {
-    if let Some(s) = split {
-        return Err(ListingError::SplitOfPlainFolder {
-            path: path.to_path_buf(),
-            name: s.to_string(),
-        });
+    /// A DATASET that is a plain folder of `.xml` files (images looked up beside them).
+    /// `broken`: the sub-folders that could not be read, named by the error when the folder
+    /// holds nothing.
+    fn list_plain_folder(
+        &self,
+        path: &Path,
+        broken: &[ListingProblem],
+        out: &mut Listing,
+    ) -> Result<(), ListingError> {
+        if let Some(s) = self.split {
+            return Err(ListingError::SplitOfPlainFolder {
+                path: self.shown(path),
+                name: s.to_string(),
+            });
+        }
+        let images = self.images.map(Path::to_path_buf);
+        let source = self.entry_source(
+            path.to_path_buf(),
+            vec![images.unwrap_or_else(|| path.to_path_buf())],
+        );
+        let before = out.entries.len();
+        let problems_before = out.problems.len();
+        self.list_folder(path, &source, out)?;
+        if out.entries.len() == before && out.problems.len() == problems_before {
+            return Err(self.empty_folder_error(path, broken));
+        }
+        out.sources.push(format!(
+            "{}: plain folder, {} annotation files",
+            self.shown(path).display(),
+            out.entries.len() - before
+        ));
+        Ok(())
     }
-    let source = Arc::new(EntrySource {
-        dir: path.to_path_buf(),
-        image_dirs: vec![images
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| path.to_path_buf())],
-        dataset: k,
-    });
-    let before = out.entries.len();
-    let problems_before = out.problems.len();
-    list_folder(path, &source, opts, out)?;
-    if out.entries.len() == before && out.problems.len() == problems_before {
-        return Err(empty_folder_error(path, opts, broken));
-    }
-    out.sources.push(format!(
-        "{}: plain folder, {} annotation files",
-        path.display(),
-        out.entries.len() - before
-    ));
-    Ok(())
-}
 
-/// Why a folder with no year folders and no `.xml` file is no dataset: its subfolders hold
-/// some (`--recursive`), one could not be read, or what it holds.
-fn empty_folder_error(path: &Path, opts: ListOptions, broken: &[ListingProblem]) -> ListingError {
-    if let Err(e) = nested_hint(path, opts) {
-        return e;
-    }
-    let subdirs: Vec<String> = match read_dir_sorted(path) {
-        Ok(entries) => entries
-            .into_iter()
-            .filter(|p| p.is_dir())
-            .map(|p| {
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect(),
-        Err(e) => return e,
-    };
-    let hint = if let Some(b) = broken.first() {
-        format!(" ({}: {})", b.path.display(), b.message)
-    } else if subdirs.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " (it holds the folders {}: pass one of them)",
-            subdirs.join(", ")
+    /// Why a folder with no year folders and no `.xml` file is no dataset: its subfolders hold
+    /// some (`--recursive`), one could not be read, or what it holds.
+    fn empty_folder_error(&self, path: &Path, broken: &[ListingProblem]) -> ListingError {
+        if let Err(e) = self.nested_hint(path) {
+            return e;
+        }
+        let subdirs: Vec<String> = match self.tree.read_dir(path) {
+            Ok(entries) => entries
+                .into_iter()
+                .filter(|(n, _)| self.tree.is_dir(&path.join(n)))
+                .map(|(n, _)| n.to_string_lossy().into_owned())
+                .collect(),
+            Err(e) => return self.io_err(path)(e),
+        };
+        let hint = if let Some(b) = broken.first() {
+            format!(" ({}: {})", b.path.display(), b.message)
+        } else if subdirs.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (it holds the folders {}: pass one of them)",
+                subdirs.join(", ")
+            )
+        };
+        self.dataset_err(
+            path,
+            format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
         )
-    };
-    dataset_err(
-        path,
-        format!("no Annotations/ folder, no year folders and no .xml files{hint}"),
-    )
-}
+    }
 
-fn list_year(
-    dir: &Path,
-    k: usize,
-    split: Option<&str>,
-    images: Option<&Path>,
-    opts: ListOptions,
-    out: &mut Listing,
-) -> Result<(), ListingError> {
-    let ann = annotations_dir(dir)
-        .map_err(|m| dataset_err(dir, m))?
-        .ok_or_else(|| dataset_err(dir, "no Annotations/ folder"))?;
-    let source = Arc::new(EntrySource {
-        image_dirs: match images {
+    fn list_year(&self, dir: &Path, out: &mut Listing) -> Result<(), ListingError> {
+        let ann = self
+            .annotations_dir(dir)
+            .map_err(|m| self.dataset_err(dir, m))?
+            .ok_or_else(|| self.dataset_err(dir, "no Annotations/ folder"))?;
+        let image_dirs = match self.images {
             Some(p) => vec![p.to_path_buf()],
-            None => match find_child_dir(dir, &["JPEGImages", "images", "Images"]) {
+            None => match self.find_child_dir(dir, &["JPEGImages", "images", "Images"]) {
                 Some(p) => vec![p, ann.clone()],
                 None => vec![ann.clone()],
             },
-        },
-        dir: ann.clone(),
-        dataset: k,
-    });
-    let before = out.entries.len();
-    let mut how = String::new();
-    match split {
-        Some(name) => {
-            let file = dir
-                .join("ImageSets")
-                .join("Main")
-                .join(format!("{name}.txt"));
-            let text = read_text(&file, InputKind::Split).map_err(|e| ListingError::SplitFile {
-                file: file.clone(),
-                name: name.to_string(),
-                error: match e {
-                    InputError::Read(m) => m,
-                    e => e.to_string(),
-                },
-                available: available_splits(dir),
-            })?;
-            let read = read_split(&text, &file, &ann, &source, out);
-            how = read.describe();
-        }
-        None => {
-            list_folder(&ann, &source, opts, out)?;
-            if out.entries.len() == before {
-                nested_hint(&ann, opts)?;
+        };
+        let source = self.entry_source(ann.clone(), image_dirs);
+        let before = out.entries.len();
+        let mut how = String::new();
+        match self.split {
+            Some(name) => {
+                let file = dir
+                    .join("ImageSets")
+                    .join("Main")
+                    .join(format!("{name}.txt"));
+                let text = self.tree.read_text(&file, InputKind::Split).map_err(|e| {
+                    ListingError::SplitFile {
+                        file: self.shown(&file),
+                        name: name.to_string(),
+                        error: match e {
+                            InputError::Read(m) => m,
+                            e => e.to_string(),
+                        },
+                        available: self.available_splits(dir),
+                    }
+                })?;
+                how = self.read_split(&text, &file, &ann, &source, out).describe();
+            }
+            None => {
+                self.list_folder(&ann, &source, out)?;
+                if out.entries.len() == before {
+                    self.nested_hint(&ann)?;
+                }
             }
         }
+        out.sources.push(format!(
+            "{}: VOC year folder{}, {} annotation files{how}",
+            self.shown(dir).display(),
+            self.split
+                .map(|s| format!(" (split {s})"))
+                .unwrap_or_default(),
+            out.entries.len() - before
+        ));
+        Ok(())
     }
-    out.sources.push(format!(
-        "{}: VOC year folder{}, {} annotation files{how}",
-        dir.display(),
-        split.map(|s| format!(" (split {s})")).unwrap_or_default(),
-        out.entries.len() - before
-    ));
-    Ok(())
+    /// Lists the ids of a split file (`text`, read from `file`) as entries of `ann`. Every id
+    /// must name a file inside `ann`: an absolute id or one climbing out with `..` is refused
+    /// with its line number.
+    fn read_split(
+        &self,
+        text: &str,
+        file: &Path,
+        ann: &Path,
+        source: &Arc<EntrySource>,
+        out: &mut Listing,
+    ) -> SplitRead {
+        let mut read = SplitRead::default();
+        let exists = |id: &str| confined_id(id).is_ok() && self.tree.exists(&xml_of(ann, id));
+        let mut seen = std::collections::HashSet::new();
+        let shown = self.shown(file);
+        for (n, line) in split_lines(text) {
+            let Some(ids) = split_line_ids(line, n, exists, &mut read) else {
+                continue;
+            };
+            for id in ids {
+                let at = SplitAt {
+                    n,
+                    file: &shown,
+                    ann,
+                };
+                self.admit_split_id(id, at, source, &mut seen, out);
+            }
+        }
+        if !read.multi.is_empty() {
+            out.warnings.push(several_ids_note(&read.multi, &shown));
+        }
+        read
+    }
+
+    /// Admits one id of a split file: an entry of `ann`, or a problem (an id outside the
+    /// dataset, a file missing or unusable); an id `seen` before is used again, with a
+    /// warning.
+    fn admit_split_id<'a>(
+        &self,
+        id: &'a str,
+        at: SplitAt<'_>,
+        source: &Arc<EntrySource>,
+        seen: &mut std::collections::HashSet<&'a str>,
+        out: &mut Listing,
+    ) {
+        let SplitAt { n, file, ann } = at;
+        if let Err(why) = confined_id(id) {
+            out.problems.push(ListingProblem {
+                path: file.to_path_buf(),
+                message: format!(
+                    "line {n}: id {id:?} {why}: an id names a file inside {}, without \
+                     .xml; correct or remove the line",
+                    self.shown(ann).display()
+                ),
+                kind: FindingKind::IdOutsideDataset,
+            });
+            return;
+        }
+        if !seen.insert(id) {
+            out.warnings.push(ListingProblem {
+                path: file.to_path_buf(),
+                message: format!(
+                    "id {id:?} is listed more than once; it is used each time, as the \
+                     reference would: remove the duplicates if that is not meant"
+                ),
+                kind: FindingKind::DuplicateId,
+            });
+        }
+        let xml = xml_of(ann, id);
+        let Some(problem) = self.tree.file_problem(&xml, InputKind::Annotation) else {
+            out.entries
+                .push(ImageEntry::new(id.to_string(), &xml, source));
+            return;
+        };
+        let (kind, message) = if !self.tree.exists(&xml) {
+            out.missing_ids += 1;
+            (
+                FindingKind::MissingAnnotation,
+                missing_id_message(id, n, file),
+            )
+        } else {
+            (
+                problem.finding_kind(),
+                format!("(listed in {}, line {n}) {problem}", file.display()),
+            )
+        };
+        out.problems.push(ListingProblem {
+            path: self.shown(&xml),
+            message,
+            kind,
+        });
+    }
+
+    fn available_splits(&self, dir: &Path) -> String {
+        let main = dir.join("ImageSets").join("Main");
+        let Ok(files) = self.tree.read_dir(&main) else {
+            return String::new();
+        };
+        let names: Vec<String> = files
+            .iter()
+            .map(|(n, _)| Path::new(n))
+            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .filter(|s| !s.contains('_'))
+            .collect();
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" (available: {})", names.join(", "))
+        }
+    }
+
+    /// Lists a folder's `.xml` files, and with `--recursive` those of its subfolders.
+    fn list_folder(
+        &self,
+        dir: &Path,
+        source: &Arc<EntrySource>,
+        out: &mut Listing,
+    ) -> Result<(), ListingError> {
+        if self.opts.recursive {
+            self.list_xml_files_recursive(dir, source, out)
+        } else {
+            self.list_xml_files(dir, source, out)
+        }
+    }
+
+    /// Without `--recursive`, a folder with no `.xml` whose subfolders hold some: the error
+    /// says so, with the counts and the flag.
+    fn nested_hint(&self, dir: &Path) -> Result<(), ListingError> {
+        if self.opts.recursive {
+            return Ok(());
+        }
+        let nested = self.walk_xml_files(dir)?;
+        if nested.files.is_empty() {
+            return Ok(());
+        }
+        let mut folders: Vec<&[u8]> = nested
+            .files
+            .iter()
+            .filter_map(|(rel, _)| rel.iter().rposition(|&b| b == b'/').map(|i| &rel[..i]))
+            .collect();
+        folders.dedup();
+        let examples: Vec<String> = folders
+            .iter()
+            .take(3)
+            .map(|f| format!("{}/", String::from_utf8_lossy(f)))
+            .collect();
+        let more = if folders.len() > examples.len() {
+            ", ..."
+        } else {
+            ""
+        };
+        Err(ListingError::OnlyInSubfolders {
+            dir: self.shown(dir),
+            files: nested.files.len(),
+            folders: folders.len(),
+            examples: format!("{}{more}", examples.join(", ")),
+            example_id: String::from_utf8_lossy(&nested.files[0].0)
+                .trim_end_matches(".xml")
+                .trim_end_matches(".XML")
+                .to_string(),
+        })
+    }
+
+    /// Every `.xml` file under `root`, by relative path, sorted bytewise. Links to folders are
+    /// never followed (ids stay inside the dataset, and a link cannot make the walk loop);
+    /// subfolders are visited through an explicit stack (no recursion).
+    fn walk_xml_files(&self, root: &Path) -> Result<Walk, ListingError> {
+        let mut walk = Walk::default();
+        let mut stack: Vec<Vec<u8>> = vec![Vec::new()];
+        while let Some(rel) = stack.pop() {
+            let dir = if rel.is_empty() {
+                root.to_path_buf()
+            } else {
+                root.join(path_of_bytes(&rel))
+            };
+            for (name, file_type) in self.tree.read_dir(&dir).map_err(self.io_err(&dir))? {
+                let bytes = os_bytes(&name);
+                let mut child = rel.clone();
+                if !child.is_empty() {
+                    child.push(b'/');
+                }
+                child.extend_from_slice(bytes);
+                if file_type == Some(NodeType::Dir) {
+                    stack.push(child);
+                } else if xml_stem(bytes).is_some() {
+                    walk.files.push((child, file_type));
+                } else if file_type == Some(NodeType::Symlink) && self.tree.is_dir(&dir.join(&name))
+                {
+                    walk.folder_links.push(dir.join(&name));
+                }
+            }
+        }
+        walk.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        walk.folder_links.sort();
+        Ok(walk)
+    }
+
+    /// `--recursive`: the `.xml` files under `dir`, ids being their relative paths without
+    /// `.xml`.
+    fn list_xml_files_recursive(
+        &self,
+        dir: &Path,
+        source: &Arc<EntrySource>,
+        out: &mut Listing,
+    ) -> Result<(), ListingError> {
+        let walk = self.walk_xml_files(dir)?;
+        for link in walk.folder_links {
+            out.warnings.push(ListingProblem {
+                path: self.shown(&link),
+                message: "is a link to a folder: not followed by --recursive (it could lead out \
+                          of the dataset or loop); pass its target as a DATASET of its own"
+                    .into(),
+                kind: FindingKind::FolderLink,
+            });
+        }
+        for (rel, file_type) in walk.files {
+            let base = rel.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+            let listed = path_of_bytes(&rel).into_os_string();
+            self.admit_xml_file(dir, listed, base, file_type, source, out);
+        }
+        Ok(())
+    }
+
+    fn list_xml_files(
+        &self,
+        dir: &Path,
+        source: &Arc<EntrySource>,
+        out: &mut Listing,
+    ) -> Result<(), ListingError> {
+        for (name, file_type) in self.tree.read_dir(dir).map_err(self.io_err(dir))? {
+            // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
+            if xml_stem(os_bytes(&name)).is_none() {
+                continue;
+            }
+            self.admit_xml_file(dir, name, 0, file_type, source, out);
+        }
+        Ok(())
+    }
+
+    /// Admits one `.xml` file found by a listing of `dir`: `listed` is its name (or, with
+    /// `--recursive`, its `/`-separated path relative to `dir`, its name starting at byte
+    /// `base`), `file_type` its type as the directory listing gives it. It becomes an entry,
+    /// or is skipped (AppleDouble metadata) or refused (not a regular file, a name that is not
+    /// UTF-8). No path is built for the usual regular `{id}.xml` file, and `listed` is kept as
+    /// the entry's file name when it is not `{id}.xml`.
+    fn admit_xml_file(
+        &self,
+        dir: &Path,
+        listed: std::ffi::OsString,
+        base: usize,
+        file_type: Option<NodeType>,
+        source: &Arc<EntrySource>,
+        out: &mut Listing,
+    ) {
+        let bytes = os_bytes(&listed);
+        let name = &bytes[base..];
+        if name.starts_with(b"._") && self.is_apple_double(&dir.join(&listed)) {
+            out.ignored
+                .push(apple_double_note(self.shown(&dir.join(&listed))));
+            return;
+        }
+        // A regular file needs no further look; links and the rest are checked.
+        if file_type != Some(NodeType::File) {
+            let p = dir.join(&listed);
+            if let Some(problem) = self.tree.file_problem(&p, InputKind::Annotation) {
+                out.problems.push(ListingProblem {
+                    path: self.shown(&p),
+                    message: problem.to_string(),
+                    kind: problem.finding_kind(),
+                });
+                return;
+            }
+        }
+        // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
+        // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them
+        // apart.
+        let Ok(id) =
+            std::str::from_utf8(&bytes[..bytes.len().saturating_sub(4)]).map(str::to_string)
+        else {
+            out.problems
+                .push(not_utf8_name(self.shown(&dir.join(&listed))));
+            return;
+        };
+        let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
+        out.entries.push(ImageEntry {
+            id,
+            file_name: (!plain).then(|| listed.into_boxed_os_str()),
+            source: source.clone(),
+        });
+    }
+
+    /// A `._*` file holding AppleDouble metadata: skipped with a grouped note (the bytes are
+    /// checked, so an annotation that happens to be named `._x.xml` is still read).
+    fn is_apple_double(&self, path: &Path) -> bool {
+        let mut head = [0u8; 4];
+        self.tree.read_head(path, &mut head) && head == APPLE_DOUBLE_MAGIC
+    }
+}
+
+/// Where in a split file an id was read: line `n` of `file` (as messages name it), the ids
+/// naming files of `ann`.
+#[derive(Clone, Copy)]
+struct SplitAt<'a> {
+    n: usize,
+    file: &'a Path,
+    ann: &'a Path,
+}
+
+/// The annotation file of a split file's id.
+fn xml_of(ann: &Path, id: &str) -> PathBuf {
+    ann.join(format!("{id}.xml"))
+}
+
+/// The ids of line `n` of a split file (`None`: a blank line), counted in `read` by the form
+/// they were written in.
+fn split_line_ids<'a>(
+    line: &'a str,
+    n: usize,
+    exists: impl Fn(&str) -> bool,
+    read: &mut SplitRead,
+) -> Option<Vec<&'a str>> {
+    match classify_split_line(line, exists) {
+        SplitLine::Blank => None,
+        SplitLine::Id { id, per_class } => {
+            read.per_class += per_class as usize;
+            read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
+            Some(vec![id])
+        }
+        SplitLine::Several(ids) => {
+            read.multi.push(n);
+            Some(ids)
+        }
+    }
+}
+
+/// An id of line `n` of `file` with no annotation file; an id written with `.xml` is told to
+/// drop it.
+fn missing_id_message(id: &str, n: usize, file: &Path) -> String {
+    let hint = match id.len().checked_sub(4) {
+        Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
+            " (ids carry no extension: write {:?}, not {id:?})",
+            &id[..k]
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "id {id:?} is listed in {} (line {n}) but there is no such \
+         annotation file{hint}: add the file or remove the id from the split",
+        file.display()
+    )
+}
+
+/// The grouped note on the lines of `file` (numbered `multi`) that held several ids.
+fn several_ids_note(multi: &[usize], file: &Path) -> ListingProblem {
+    let shown: Vec<String> = multi.iter().take(10).map(|n| n.to_string()).collect();
+    let more = if multi.len() > 10 { ", ..." } else { "" };
+    let one = multi.len() == 1;
+    ListingProblem {
+        path: file.to_path_buf(),
+        message: format!(
+            "{} ({} {}{more}) {} several ids separated by white space, each naming an \
+             annotation file: each is used as an id (the reference reads one id a line): \
+             put one id on each line",
+            if one {
+                "1 line".to_string()
+            } else {
+                format!("{} lines", multi.len())
+            },
+            if one { "line" } else { "lines" },
+            shown.join(", "),
+            if one { "holds" } else { "hold" },
+        ),
+        kind: FindingKind::SeveralIdsOnALine,
+    }
+}
+
+/// Why a file whose name is not UTF-8 is not read.
+const NOT_UTF8_NAME: &str = "file name is not valid UTF-8: not read, since its id could not be \
+                             written without being confused with another file's (two such \
+                             names would get one id); rename it to UTF-8 (e.g. convmv -f \
+                             latin1 -t utf8 --notest FILE)";
+
+/// What a recursive walk of a folder found.
+#[derive(Default)]
+struct Walk {
+    /// `.xml` files: the path relative to the root (`/`-separated bytes), with its type as the
+    /// directory listing gives it, sorted bytewise on the relative path.
+    files: Vec<(Vec<u8>, Option<NodeType>)>,
+    /// Links to folders, not followed (a link could lead out of the dataset, or loop).
+    folder_links: Vec<PathBuf>,
+}
+
+#[cfg(unix)]
+fn path_of_bytes(b: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(b))
+}
+#[cfg(not(unix))]
+fn path_of_bytes(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
+/// The stem of a `.xml` file name (any letter case), if it is one.
+fn xml_stem(bytes: &[u8]) -> Option<&[u8]> {
+    bytes
+        .len()
+        .checked_sub(4)
+        .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
+        .map(|n| &bytes[..n])
+}
+
+/// The first bytes of a macOS AppleDouble file (`._name`, the resource fork a Mac archive
+/// leaves beside each file).
+const APPLE_DOUBLE_MAGIC: [u8; 4] = [0x00, 0x05, 0x16, 0x07];
+
+fn apple_double_note(path: PathBuf) -> ListingProblem {
+    ListingProblem {
+        path,
+        message: "macOS AppleDouble metadata (a \"._\" file left by a Mac archive), not an \
+                  annotation: skipped; delete it"
+            .into(),
+        kind: FindingKind::AppleDouble,
+    }
+}
+
+fn not_utf8_name(path: PathBuf) -> ListingProblem {
+    ListingProblem {
+        path,
+        message: NOT_UTF8_NAME.into(),
+        kind: FindingKind::NonUtf8FileName,
+    }
 }
 
 /// How the lines of a split file were read, for the report.
@@ -618,499 +1156,4 @@ pub fn classify_split_line<'a>(line: &'a str, exists: impl Fn(&str) -> bool) -> 
         return SplitLine::Several(tokens);
     }
     whole
-}
-
-/// Lists the ids of a split file (`text`, read from `file`) as entries of `ann`. Every id
-/// must name a file inside `ann`: an absolute id or one climbing out with `..` is refused with
-/// its line number.
-fn read_split(
-    text: &str,
-    file: &Path,
-    ann: &Path,
-    source: &Arc<EntrySource>,
-    out: &mut Listing,
-) -> SplitRead {
-    let mut read = SplitRead::default();
-    let exists = |id: &str| confined_id(id).is_ok() && xml_of(ann, id).symlink_metadata().is_ok();
-    let mut seen = std::collections::HashSet::new();
-    for (n, line) in split_lines(text) {
-        let Some(ids) = split_line_ids(line, n, exists, &mut read) else {
-            continue;
-        };
-        for id in ids {
-            admit_split_id(id, n, file, ann, source, &mut seen, out);
-        }
-    }
-    if !read.multi.is_empty() {
-        out.warnings.push(several_ids_note(&read.multi, file));
-    }
-    read
-}
-
-/// The annotation file of a split file's id.
-fn xml_of(ann: &Path, id: &str) -> PathBuf {
-    ann.join(format!("{id}.xml"))
-}
-
-/// The ids of line `n` of a split file (`None`: a blank line), counted in `read` by the form
-/// they were written in.
-fn split_line_ids<'a>(
-    line: &'a str,
-    n: usize,
-    exists: impl Fn(&str) -> bool,
-    read: &mut SplitRead,
-) -> Option<Vec<&'a str>> {
-    match classify_split_line(line, exists) {
-        SplitLine::Blank => None,
-        SplitLine::Id { id, per_class } => {
-            read.per_class += per_class as usize;
-            read.with_spaces += (!per_class && id.contains(char::is_whitespace)) as usize;
-            Some(vec![id])
-        }
-        SplitLine::Several(ids) => {
-            read.multi.push(n);
-            Some(ids)
-        }
-    }
-}
-
-/// Admits one id of line `n` of the split file `file`: an entry of `ann`, or a problem (an id
-/// outside the dataset, a file missing or unusable); an id `seen` before is used again, with
-/// a warning.
-fn admit_split_id<'a>(
-    id: &'a str,
-    n: usize,
-    file: &Path,
-    ann: &Path,
-    source: &Arc<EntrySource>,
-    seen: &mut std::collections::HashSet<&'a str>,
-    out: &mut Listing,
-) {
-    if let Err(why) = confined_id(id) {
-        out.problems.push(ListingProblem {
-            path: file.to_path_buf(),
-            message: format!(
-                "line {n}: id {id:?} {why}: an id names a file inside {}, without \
-                 .xml; correct or remove the line",
-                ann.display()
-            ),
-            kind: FindingKind::IdOutsideDataset,
-        });
-        return;
-    }
-    if !seen.insert(id) {
-        out.warnings.push(ListingProblem {
-            path: file.to_path_buf(),
-            message: format!(
-                "id {id:?} is listed more than once; it is used each time, as the \
-                 reference would: remove the duplicates if that is not meant"
-            ),
-            kind: FindingKind::DuplicateId,
-        });
-    }
-    let xml = xml_of(ann, id);
-    let Some(problem) = file_problem(&xml, InputKind::Annotation) else {
-        out.entries
-            .push(ImageEntry::new(id.to_string(), &xml, source));
-        return;
-    };
-    let (kind, message) = if xml.symlink_metadata().is_err() {
-        out.missing_ids += 1;
-        (
-            FindingKind::MissingAnnotation,
-            missing_id_message(id, n, file),
-        )
-    } else {
-        (
-            problem.finding_kind(),
-            format!("(listed in {}, line {n}) {problem}", file.display()),
-        )
-    };
-    out.problems.push(ListingProblem {
-        path: xml,
-        message,
-        kind,
-    });
-}
-
-/// An id of line `n` of `file` with no annotation file; an id written with `.xml` is told to
-/// drop it.
-fn missing_id_message(id: &str, n: usize, file: &Path) -> String {
-    let hint = match id.len().checked_sub(4) {
-        Some(k) if k > 0 && id[k..].eq_ignore_ascii_case(".xml") => format!(
-            " (ids carry no extension: write {:?}, not {id:?})",
-            &id[..k]
-        ),
-        _ => String::new(),
-    };
-    format!(
-        "id {id:?} is listed in {} (line {n}) but there is no such \
-         annotation file{hint}: add the file or remove the id from the split",
-        file.display()
-    )
-}
-
-/// The grouped note on the lines of `file` (numbered `multi`) that held several ids.
-fn several_ids_note(multi: &[usize], file: &Path) -> ListingProblem {
-    let shown: Vec<String> = multi.iter().take(10).map(|n| n.to_string()).collect();
-    let more = if multi.len() > 10 { ", ..." } else { "" };
-    let one = multi.len() == 1;
-    ListingProblem {
-        path: file.to_path_buf(),
-        message: format!(
-            "{} ({} {}{more}) {} several ids separated by white space, each naming an \
-             annotation file: each is used as an id (the reference reads one id a line): \
-             put one id on each line",
-            if one {
-                "1 line".to_string()
-            } else {
-                format!("{} lines", multi.len())
-            },
-            if one { "line" } else { "lines" },
-            shown.join(", "),
-            if one { "holds" } else { "hold" },
-        ),
-        kind: FindingKind::SeveralIdsOnALine,
-    }
-}
-
-fn available_splits(dir: &Path) -> String {
-    let main = dir.join("ImageSets").join("Main");
-    let Ok(files) = read_dir_sorted(&main) else {
-        return String::new();
-    };
-    let names: Vec<String> = files
-        .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .filter(|s| !s.contains('_'))
-        .collect();
-    if names.is_empty() {
-        String::new()
-    } else {
-        format!(" (available: {})", names.join(", "))
-    }
-}
-
-/// Why a file whose name is not UTF-8 is not read.
-const NOT_UTF8_NAME: &str = "file name is not valid UTF-8: not read, since its id could not be \
-                             written without being confused with another file's (two such \
-                             names would get one id); rename it to UTF-8 (e.g. convmv -f \
-                             latin1 -t utf8 --notest FILE)";
-
-/// Lists a folder's `.xml` files, and with `--recursive` those of its subfolders.
-fn list_folder(
-    dir: &Path,
-    source: &Arc<EntrySource>,
-    opts: ListOptions,
-    out: &mut Listing,
-) -> Result<(), ListingError> {
-    if opts.recursive {
-        list_xml_files_recursive(dir, source, out)
-    } else {
-        list_xml_files(dir, source, out)
-    }
-}
-
-/// Without `--recursive`, a folder with no `.xml` whose subfolders hold some: the error says so,
-/// with the counts and the flag.
-fn nested_hint(dir: &Path, opts: ListOptions) -> Result<(), ListingError> {
-    if opts.recursive {
-        return Ok(());
-    }
-    let nested = walk_xml_files(dir)?;
-    if nested.files.is_empty() {
-        return Ok(());
-    }
-    let mut folders: Vec<&[u8]> = nested
-        .files
-        .iter()
-        .filter_map(|(rel, _)| rel.iter().rposition(|&b| b == b'/').map(|i| &rel[..i]))
-        .collect();
-    folders.dedup();
-    let examples: Vec<String> = folders
-        .iter()
-        .take(3)
-        .map(|f| format!("{}/", String::from_utf8_lossy(f)))
-        .collect();
-    let more = if folders.len() > examples.len() {
-        ", ..."
-    } else {
-        ""
-    };
-    Err(ListingError::OnlyInSubfolders {
-        dir: dir.to_path_buf(),
-        files: nested.files.len(),
-        folders: folders.len(),
-        examples: format!("{}{more}", examples.join(", ")),
-        example_id: String::from_utf8_lossy(&nested.files[0].0)
-            .trim_end_matches(".xml")
-            .trim_end_matches(".XML")
-            .to_string(),
-    })
-}
-
-/// What a recursive walk of a folder found.
-#[derive(Default)]
-struct Walk {
-    /// `.xml` files: the path relative to the root (`/`-separated bytes), with its type as the
-    /// directory listing gives it, sorted bytewise on the relative path.
-    files: Vec<(Vec<u8>, Option<std::fs::FileType>)>,
-    /// Links to folders, not followed (a link could lead out of the dataset, or loop).
-    folder_links: Vec<PathBuf>,
-}
-
-/// Every `.xml` file under `root`, by relative path, sorted bytewise. Links to folders are never
-/// followed (ids stay inside the dataset, and a link cannot make the walk loop); subfolders are
-/// visited through an explicit stack (no recursion).
-fn walk_xml_files(root: &Path) -> Result<Walk, ListingError> {
-    let mut walk = Walk::default();
-    let mut stack: Vec<Vec<u8>> = vec![Vec::new()];
-    while let Some(rel) = stack.pop() {
-        let dir = if rel.is_empty() {
-            root.to_path_buf()
-        } else {
-            root.join(path_of_bytes(&rel))
-        };
-        for (name, file_type) in read_dir_names_sorted(&dir)? {
-            let bytes = os_bytes(Path::new(&name));
-            let mut child = rel.clone();
-            if !child.is_empty() {
-                child.push(b'/');
-            }
-            child.extend_from_slice(bytes);
-            if file_type.is_some_and(|t| t.is_dir()) {
-                stack.push(child);
-            } else if xml_stem(bytes).is_some() {
-                walk.files.push((child, file_type));
-            } else if file_type.is_some_and(|t| t.is_symlink()) && dir.join(&name).is_dir() {
-                walk.folder_links.push(dir.join(&name));
-            }
-        }
-    }
-    walk.files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    walk.folder_links.sort();
-    Ok(walk)
-}
-
-#[cfg(unix)]
-fn path_of_bytes(b: &[u8]) -> PathBuf {
-    use std::os::unix::ffi::OsStrExt;
-    PathBuf::from(std::ffi::OsStr::from_bytes(b))
-}
-#[cfg(not(unix))]
-fn path_of_bytes(b: &[u8]) -> PathBuf {
-    PathBuf::from(String::from_utf8_lossy(b).into_owned())
-}
-
-/// The stem of a `.xml` file name (any letter case), if it is one.
-fn xml_stem(bytes: &[u8]) -> Option<&[u8]> {
-    bytes
-        .len()
-        .checked_sub(4)
-        .filter(|&n| n > 0 && bytes[n..].eq_ignore_ascii_case(b".xml"))
-        .map(|n| &bytes[..n])
-}
-
-/// The first bytes of a macOS AppleDouble file (`._name`, the resource fork a Mac archive
-/// leaves beside each file).
-const APPLE_DOUBLE_MAGIC: [u8; 4] = [0x00, 0x05, 0x16, 0x07];
-
-/// A `._*` file holding AppleDouble metadata: skipped with a grouped note (the bytes are
-/// checked, so an annotation that happens to be named `._x.xml` is still read).
-fn is_apple_double(name: &[u8], path: &Path) -> bool {
-    if !name.starts_with(b"._") {
-        return false;
-    }
-    use std::io::Read;
-    let mut head = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut head))
-        .is_ok_and(|()| head == APPLE_DOUBLE_MAGIC)
-}
-
-fn apple_double_note(path: PathBuf) -> ListingProblem {
-    ListingProblem {
-        path,
-        message: "macOS AppleDouble metadata (a \"._\" file left by a Mac archive), not an \
-                  annotation: skipped; delete it"
-            .into(),
-        kind: FindingKind::AppleDouble,
-    }
-}
-
-/// `--recursive`: the `.xml` files under `dir`, ids being their relative paths without `.xml`.
-fn list_xml_files_recursive(
-    dir: &Path,
-    source: &Arc<EntrySource>,
-    out: &mut Listing,
-) -> Result<(), ListingError> {
-    let walk = walk_xml_files(dir)?;
-    for link in walk.folder_links {
-        out.warnings.push(ListingProblem {
-            path: link,
-            message: "is a link to a folder: not followed by --recursive (it could lead out of \
-                      the dataset or loop); pass its target as a DATASET of its own"
-                .into(),
-            kind: FindingKind::FolderLink,
-        });
-    }
-    for (rel, file_type) in walk.files {
-        let base = rel.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        admit_xml_file(
-            dir,
-            path_of_bytes(&rel).into_os_string(),
-            base,
-            file_type,
-            source,
-            out,
-        );
-    }
-    Ok(())
-}
-
-fn not_utf8_name(path: PathBuf) -> ListingProblem {
-    ListingProblem {
-        path,
-        message: NOT_UTF8_NAME.into(),
-        kind: FindingKind::NonUtf8FileName,
-    }
-}
-
-fn list_xml_files(
-    dir: &Path,
-    source: &Arc<EntrySource>,
-    out: &mut Listing,
-) -> Result<(), ListingError> {
-    for (name, file_type) in read_dir_names_sorted(dir)? {
-        // Names are looked at as bytes: no path is built for the usual `{id}.xml` file.
-        if xml_stem(os_bytes(Path::new(&name))).is_none() {
-            continue;
-        }
-        admit_xml_file(dir, name, 0, file_type, source, out);
-    }
-    Ok(())
-}
-
-/// Admits one `.xml` file found by a listing of `dir`: `listed` is its name (or, with
-/// `--recursive`, its `/`-separated path relative to `dir`, its name starting at byte `base`),
-/// `file_type` its type as the directory listing gives it. It becomes an entry, or is skipped
-/// (AppleDouble metadata) or refused (not a regular file, a name that is not UTF-8). No path
-/// is built for the usual regular `{id}.xml` file, and `listed` is kept as the entry's file
-/// name when it is not `{id}.xml`.
-fn admit_xml_file(
-    dir: &Path,
-    listed: std::ffi::OsString,
-    base: usize,
-    file_type: Option<std::fs::FileType>,
-    source: &Arc<EntrySource>,
-    out: &mut Listing,
-) {
-    let bytes = os_bytes(Path::new(&listed));
-    let name = &bytes[base..];
-    if name.starts_with(b"._") && is_apple_double(name, &dir.join(&listed)) {
-        out.ignored.push(apple_double_note(dir.join(&listed)));
-        return;
-    }
-    // A regular file needs no further look; links and the rest are checked.
-    if !file_type.is_some_and(|t| t.is_file()) {
-        let p = dir.join(&listed);
-        if let Some((kind, message)) = annotation_file_problem_kind(&p) {
-            out.problems.push(ListingProblem {
-                path: p,
-                message,
-                kind,
-            });
-            return;
-        }
-    }
-    // Not UTF-8: refused, since a lossy id (U+FFFD for the bad bytes) could be another
-    // file's too (`\xff\xfe.xml` and `\xfe\xff.xml`), and ids.txt would not tell them apart.
-    let Ok(id) = std::str::from_utf8(&bytes[..bytes.len().saturating_sub(4)]).map(str::to_string)
-    else {
-        out.problems.push(not_utf8_name(dir.join(&listed)));
-        return;
-    };
-    let plain = bytes.len() == id.len() + 4 && bytes.ends_with(b".xml");
-    out.entries.push(ImageEntry {
-        id,
-        file_name: (!plain).then(|| listed.into_boxed_os_str()),
-        source: source.clone(),
-    });
-}
-
-/// Why `path` cannot be an annotation file (`None`: a regular file, or a link to one): see
-/// [`file_problem`].
-pub fn annotation_file_problem(path: &Path) -> Option<String> {
-    file_problem(path, InputKind::Annotation).map(|e| e.to_string())
-}
-
-/// [`annotation_file_problem`] with the kind of finding.
-pub fn annotation_file_problem_kind(path: &Path) -> Option<(FindingKind, String)> {
-    file_problem(path, InputKind::Annotation).map(|e| (e.finding_kind(), e.to_string()))
-}
-
-#[cfg(unix)]
-fn os_bytes(p: &Path) -> &[u8] {
-    use std::os::unix::ffi::OsStrExt;
-    p.as_os_str().as_bytes()
-}
-#[cfg(not(unix))]
-fn os_bytes(p: &Path) -> &[u8] {
-    p.to_str().unwrap_or("").as_bytes()
-}
-
-/// Entries of a folder sorted bytewise by name.
-fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, ListingError> {
-    Ok(read_dir_sorted_typed(dir)?
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect())
-}
-
-/// Like [`read_dir_sorted`], with each entry's type as the directory listing gives it (no
-/// `stat` per file on the usual file systems).
-fn read_dir_sorted_typed(
-    dir: &Path,
-) -> Result<Vec<(PathBuf, Option<std::fs::FileType>)>, ListingError> {
-    Ok(read_dir_names_sorted(dir)?
-        .into_iter()
-        .map(|(name, t)| (dir.join(name), t))
-        .collect())
-}
-
-/// The names in a folder sorted bytewise, with each entry's type as the directory listing
-/// gives it (no `stat` per file on the usual file systems). Names, not paths: a folder of a
-/// million annotations is listed in a third of the memory.
-fn read_dir_names_sorted(
-    dir: &Path,
-) -> Result<Vec<(std::ffi::OsString, Option<std::fs::FileType>)>, ListingError> {
-    let rd = std::fs::read_dir(dir).map_err(io_err(dir))?;
-    let mut v = Vec::new();
-    for e in rd {
-        let e = e.map_err(io_err(dir))?;
-        let name = e.file_name();
-        v.push((
-            sort_key(os_bytes(Path::new(&name))),
-            name,
-            e.file_type().ok(),
-        ));
-    }
-    // Bytewise order, compared through the first 16 bytes as one integer (the listing is
-    // serial work before any file is read: 10k names were ~1.3 ms of comparisons through
-    // memcmp); only names sharing those 16 bytes are compared in full.
-    v.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| os_bytes(Path::new(&a.1)).cmp(os_bytes(Path::new(&b.1))))
-    });
-    Ok(v.into_iter().map(|(_, name, t)| (name, t)).collect())
-}
-
-/// The first 16 bytes of `name`, big-endian, zero-padded: ordered as the names are, bytewise
-/// (a name has no NUL byte, so a shorter name sorts first, as it does bytewise).
-fn sort_key(name: &[u8]) -> u128 {
-    let mut k = [0u8; 16];
-    let n = name.len().min(16);
-    k[..n].copy_from_slice(&name[..n]);
-    u128::from_be_bytes(k)
 }

@@ -16,21 +16,8 @@
 use std::path::{Path, PathBuf};
 
 use super::dataset::ImageEntry;
+pub use super::image_header::{read_image_info, ImageInfo};
 use super::{Annotation, SizeSource};
-
-/// An image's header facts.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ImageInfo {
-    pub path: PathBuf,
-    /// Format sniffed from the bytes, lower case (`jpeg`, `png`, `bmp`, `gif`, `webp`, `tiff`).
-    pub format: String,
-    /// Size as stored (before any EXIF rotation).
-    pub width: u32,
-    pub height: u32,
-    /// EXIF orientation 1-8 when the file has one other than 1 (2-8: the viewer flips or
-    /// rotates the stored pixels; 5-8 swap width and height on screen).
-    pub exif_orientation: Option<u8>,
-}
 
 /// One thing `--check-images` found about an image. `Display` gives the message users read;
 /// [`ImageFinding::kind`] a stable machine name.
@@ -157,9 +144,45 @@ pub const IMAGE_EXTENSIONS: [&str; 12] = [
     "jpg", "jpeg", "png", "JPG", "JPEG", "PNG", "bmp", "BMP", "webp", "tif", "tiff", "gif",
 ];
 
-/// Finds an entry's image: by `<filename>` (as written, then its last path component), then by
-/// the id with the usual extensions, in each image folder in turn.
+/// Where images are looked up and their headers read: files on disk ([`Disk`]), or an
+/// archive's members (`voc::source`).
+pub trait ImageStore {
+    /// Whether `path` is a file (links followed).
+    fn is_file(&self, path: &Path) -> bool;
+    /// The header facts of the image at `path` (its `path` field as messages name it).
+    fn info(&self, path: &Path) -> Result<ImageInfo, String>;
+    /// How messages name `path`.
+    fn shown(&self, path: &Path) -> PathBuf;
+}
+
+/// Images as files on disk.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Disk;
+
+impl ImageStore for Disk {
+    fn is_file(&self, path: &Path) -> bool {
+        path.is_file()
+    }
+    fn info(&self, path: &Path) -> Result<ImageInfo, String> {
+        read_image_info(path)
+    }
+    fn shown(&self, path: &Path) -> PathBuf {
+        path.to_path_buf()
+    }
+}
+
+/// Finds an entry's image on disk (see [`find_image_in`]).
 pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
+    find_image_in(&Disk, entry, filename)
+}
+
+/// Finds an entry's image in `store`: by `<filename>` (as written, then its last path
+/// component), then by the id with the usual extensions, in each image folder in turn.
+pub fn find_image_in<S: ImageStore + ?Sized>(
+    store: &S,
+    entry: &ImageEntry,
+    filename: Option<&str>,
+) -> Option<PathBuf> {
     for dir in entry.image_dirs() {
         if let Some(f) = filename.filter(|f| !f.is_empty()) {
             // An absolute <filename> (labelImg's C:\\... or /home/...) or one climbing out with
@@ -169,19 +192,19 @@ pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf>
                 || f.contains(':')
                 || f.split(['/', '\\']).any(|c| c == "..");
             let p = dir.join(f);
-            if !escapes && p.is_file() {
+            if !escapes && store.is_file(&p) {
                 return Some(p);
             }
             if let Some(base) = f.rsplit(['/', '\\']).next() {
                 let p = dir.join(base);
-                if p.is_file() {
+                if store.is_file(&p) {
                     return Some(p);
                 }
                 // `--recursive`: the id is a relative path; the image may sit in the same
                 // subfolder of the image folder.
                 if let Some((sub, _)) = entry.id.rsplit_once('/') {
                     let p = dir.join(sub).join(base);
-                    if p.is_file() {
+                    if store.is_file(&p) {
                         return Some(p);
                     }
                 }
@@ -189,7 +212,7 @@ pub fn find_image(entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf>
         }
         for ext in IMAGE_EXTENSIONS {
             let p = dir.join(format!("{}.{ext}", entry.id));
-            if p.is_file() {
+            if store.is_file(&p) {
                 return Some(p);
             }
         }
@@ -219,17 +242,26 @@ impl std::fmt::Display for Unreadable<'_> {
 /// stored one, as the reference's decoder sees it (EXIF orientation is not applied). The error
 /// is the message users read.
 pub fn image_size(entry: &ImageEntry, filename: Option<&str>) -> Result<(u32, u32), String> {
-    let path = find_image(entry, filename).ok_or_else(|| {
+    image_size_in(&Disk, entry, filename)
+}
+
+/// [`image_size`] with the images in `store`.
+pub fn image_size_in<S: ImageStore + ?Sized>(
+    store: &S,
+    entry: &ImageEntry,
+    filename: Option<&str>,
+) -> Result<(u32, u32), String> {
+    let path = find_image_in(store, entry, filename).ok_or_else(|| {
         let dirs: Vec<String> = entry
             .image_dirs()
             .iter()
-            .map(|d| d.display().to_string())
+            .map(|d| store.shown(d).display().to_string())
             .collect();
         format!("no image found for it (looked in {})", dirs.join(", "))
     })?;
-    let info = read_image_info(&path).map_err(|message| {
+    let info = store.info(&path).map_err(|message| {
         Unreadable {
-            path: &path,
+            path: &store.shown(&path),
             message: &message,
         }
         .to_string()
@@ -245,75 +277,32 @@ pub struct ImageCheck {
     pub findings: Vec<ImageFinding>,
 }
 
-/// Reads an image's header: format sniffed from the bytes (not the extension), stored size and
-/// EXIF orientation. Pixels are not decoded. The error says what went wrong, without the path.
-pub fn read_image_info(path: &Path) -> Result<ImageInfo, String> {
-    // Decoders are fuzzed upstream, but a panic in one must not take the run down with it.
-    std::panic::catch_unwind(|| read_image_info_inner(path))
-        .unwrap_or_else(|_| Err("the image decoder failed on its header".into()))
-}
-
-fn read_image_info_inner(path: &Path) -> Result<ImageInfo, String> {
-    use image::ImageDecoder;
-    // Opened as every input is (regular file, no FIFO hang, size cap); the format comes from
-    // the bytes alone (ImageReader::open would fall back to the extension).
-    let (file, _) =
-        super::input::open(path, super::input::InputKind::Image).map_err(|e| e.to_string())?;
-    let reader = image::ImageReader::new(std::io::BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let format = reader
-        .format()
-        .ok_or_else(|| "not a known image format (JPEG, PNG, BMP, GIF, WebP, TIFF)".to_string())?;
-    let format_name = format!("{format:?}").to_lowercase();
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|e| format!("broken {format_name} header: {e}"))?;
-    let (width, height) = decoder.dimensions();
-    let exif_orientation = decoder
-        .orientation()
-        .ok()
-        .map(orientation_to_exif)
-        .filter(|&o| o != 1);
-    Ok(ImageInfo {
-        path: path.to_path_buf(),
-        format: format_name,
-        width,
-        height,
-        exif_orientation,
-    })
-}
-
-fn orientation_to_exif(o: image::metadata::Orientation) -> u8 {
-    use image::metadata::Orientation::*;
-    match o {
-        NoTransforms => 1,
-        FlipHorizontal => 2,
-        Rotate180 => 3,
-        FlipVertical => 4,
-        Rotate90FlipH => 5,
-        Rotate90 => 6,
-        Rotate270FlipH => 7,
-        Rotate270 => 8,
-    }
-}
-
 /// The `--check-images` checks for one annotation: find its image (as the reader does: by
 /// `<filename>`, then by id with the usual extensions), read its header and compare.
 ///
 /// The size is compared only when it came from `<size>` (a size taken from the image agrees by
 /// construction).
 pub fn check_image(entry: &ImageEntry, annotation: &Annotation) -> ImageCheck {
-    let Some(path) = find_image(entry, annotation.filename.as_deref()) else {
+    check_image_in(&Disk, entry, annotation)
+}
+
+/// [`check_image`] with the images in `store`.
+pub fn check_image_in<S: ImageStore + ?Sized>(
+    store: &S,
+    entry: &ImageEntry,
+    annotation: &Annotation,
+) -> ImageCheck {
+    let Some(found) = find_image_in(store, entry, annotation.filename.as_deref()) else {
         return ImageCheck {
             image: None,
             findings: vec![ImageFinding::MissingImage {
                 filename: annotation.filename.clone(),
-                looked_in: entry.image_dirs().to_vec(),
+                looked_in: entry.image_dirs().iter().map(|d| store.shown(d)).collect(),
             }],
         };
     };
-    let info = match read_image_info(&path) {
+    let path = store.shown(&found);
+    let info = match store.info(&found) {
         Ok(info) => info,
         Err(message) => {
             return ImageCheck {

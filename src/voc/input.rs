@@ -91,6 +91,9 @@ pub enum InputError {
     /// Not text this reader decodes: the message says what it is and the fix.
     #[error("{0}")]
     Encoding(String),
+    /// An archive member that inflates past a sane ratio (a zip bomb): the message says how.
+    #[error("{0}")]
+    Inflates(String),
 }
 
 impl InputError {
@@ -104,6 +107,7 @@ impl InputError {
             InputError::Denied(_) | InputError::Read(_) => FindingKind::UnreadableFile,
             InputError::TooLarge { .. } => FindingKind::FileTooLarge,
             InputError::Encoding(_) => FindingKind::BadEncoding,
+            InputError::Inflates(_) => FindingKind::UnsafeMember,
         }
     }
 }

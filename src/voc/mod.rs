@@ -1,11 +1,14 @@
 //! Pascal VOC annotations: reading one file, resolving it against a label map and an image
 //! size, and finding the files of a dataset.
 
+pub mod archive;
 pub mod dataset;
+pub mod image_header;
 pub mod images;
 pub mod input;
 pub mod labels;
 pub mod source;
+pub mod tree;
 pub mod xml;
 
 use crate::findings::{FindingKind, Warning};

@@ -12,8 +12,12 @@
 
 use std::path::{Path, PathBuf};
 
+use super::archive::Archive;
 use super::dataset::ImageEntry;
-use super::images::{check_image, image_size, ImageCheck};
+use super::images::{
+    check_image, check_image_in, image_size, image_size_in, read_image_info, ImageCheck, ImageInfo,
+    ImageStore,
+};
 use super::input::{read_into, InputError, InputKind};
 use super::{
     parse_annotation, resolve, Annotation, LabelMap, RawAnnotation, ReadOptions, XmlError,
@@ -66,6 +70,72 @@ impl AnnotationSource for FileSystem {
 
     fn check_image(&self, entry: &ImageEntry, annotation: &Annotation) -> ImageCheck {
         check_image(entry, annotation)
+    }
+}
+
+/// Annotations where the listing found them: files on disk ([`FileSystem`]) or members of an
+/// archive ([`ImageEntry::archive`]), entry by entry (a run may mix folders and archives).
+/// Images are looked up the same way: in the archive, or on disk for `--images DIR`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listed;
+
+impl AnnotationSource for Listed {
+    fn location(&self, entry: &ImageEntry) -> PathBuf {
+        match entry.archive() {
+            Some(a) => a.shown(&entry.xml()),
+            None => entry.xml(),
+        }
+    }
+
+    fn read(
+        &self,
+        entry: &ImageEntry,
+        location: &Path,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), ReadError> {
+        match entry.archive() {
+            Some(a) => a
+                .read(&entry.xml(), InputKind::Annotation, buf)
+                .map_err(ReadError::from),
+            None => FileSystem.read(entry, location, buf),
+        }
+    }
+
+    fn image_size(&self, entry: &ImageEntry, filename: Option<&str>) -> Result<(u32, u32), String> {
+        match entry.archive() {
+            Some(a) => image_size_in(&Members(a), entry, filename),
+            None => image_size(entry, filename),
+        }
+    }
+
+    fn check_image(&self, entry: &ImageEntry, annotation: &Annotation) -> ImageCheck {
+        match entry.archive() {
+            Some(a) => check_image_in(&Members(a), entry, annotation),
+            None => check_image(entry, annotation),
+        }
+    }
+}
+
+/// Images among an archive's members, or on disk for paths outside it (`--images DIR`).
+struct Members<'a>(&'a Archive);
+
+impl ImageStore for Members<'_> {
+    fn is_file(&self, path: &Path) -> bool {
+        match self.0.member_of(path) {
+            Some(_) => self.0.is_file(path),
+            None => path.is_file(),
+        }
+    }
+
+    fn info(&self, path: &Path) -> Result<ImageInfo, String> {
+        match self.0.member_of(path) {
+            Some(_) => self.0.image_info(path),
+            None => read_image_info(path),
+        }
+    }
+
+    fn shown(&self, path: &Path) -> PathBuf {
+        self.0.shown(path)
     }
 }
 
