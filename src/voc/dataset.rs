@@ -347,6 +347,15 @@ struct YearFolders {
 /// counted), followed down while the folder holds nothing but that one folder.
 const MAC_METADATA_FOLDER: &str = "__MACOSX";
 
+/// The sub-folders of a VOC year folder other than `Annotations/`.
+const YEAR_FOLDER_PARTS: [&str; 5] = [
+    "ImageSets",
+    "JPEGImages",
+    "SegmentationClass",
+    "SegmentationObject",
+    "images",
+];
+
 impl Lister<'_> {
     fn shown(&self, p: &Path) -> PathBuf {
         self.tree.shown(p)
@@ -408,11 +417,13 @@ impl Lister<'_> {
         let mut folders = names
             .iter()
             .filter(|(n, t)| *t == Some(NodeType::Dir) && n != MAC_METADATA_FOLDER);
+        // A year folder's own parts are not followed into: the layout stops there.
+        let part = |n: &std::ffi::OsStr| YEAR_FOLDER_PARTS.iter().any(|p| n == *p);
         let has_xml = names
             .iter()
             .any(|(n, t)| *t != Some(NodeType::Dir) && xml_stem(os_bytes(n)).is_some());
         match (folders.next(), folders.next(), has_xml) {
-            (Some((only, _)), None, false) => Ok(Some(dir.join(only))),
+            (Some((only, _)), None, false) if !part(only) => Ok(Some(dir.join(only))),
             _ => Ok(None),
         }
     }

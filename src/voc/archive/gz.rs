@@ -18,6 +18,7 @@ use crate::voc::input::InputKind;
 /// Indexes the members of the compressed tar `file` into `index`, keeping what reading needs;
 /// damage (a corrupt or truncated stream) ends the pass with a problem.
 pub(super) fn index(file: &Arc<File>, index: &mut Index) {
+    index.stream = true;
     let compressed = Arc::new(AtomicU64::new(0));
     let counted = Counted {
         inner: std::io::BufReader::with_capacity(1 << 16, &**file),

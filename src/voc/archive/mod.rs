@@ -383,6 +383,8 @@ struct Index {
     /// Names seen more than once: none of their copies is read.
     repeated: std::collections::HashSet<Box<str>>,
     problems: Vec<ArchiveProblem>,
+    /// Offsets are in a decompressed stream (`.tar.gz`).
+    stream: bool,
 }
 
 impl Index {
@@ -392,6 +394,7 @@ impl Index {
             nodes: BTreeMap::new(),
             repeated: Default::default(),
             problems: Vec::new(),
+            stream: false,
         }
     }
 
@@ -408,17 +411,23 @@ impl Index {
         });
     }
 
-    /// Damage: the index ends here; `at` is the offset, `last` the last member read.
+    /// Damage: the index ends here; `at` is the offset (in the tar, decompressed for a
+    /// `.tar.gz`), `last` the last member read.
     fn damage(&mut self, at: u64, last: Option<&str>, why: impl std::fmt::Display) {
         let after = match last {
             Some(m) => format!(", after member {m}"),
             None => ", before any member".into(),
         };
+        let of = if self.stream {
+            " of the decompressed tar"
+        } else {
+            ""
+        };
         self.problems.push(ArchiveProblem {
             path: self.archive.clone(),
             message: format!(
-                "the archive is damaged at byte {at}{after}: {why}; the members before the \
-                 damage are read, the rest is not: download or pack it again"
+                "damaged at byte {at}{of}{after}: {why}; the members before are read, the rest \
+                 is not: download or pack the archive again"
             ),
             kind: FindingKind::ArchiveDamaged,
         });
@@ -467,8 +476,12 @@ impl Index {
                 return None;
             }
             MemberType::Symlink(to) => Some(format!(
-                "is a symbolic link (to {to:?}): not followed, a member is read only as a \
-                 regular file; repack the archive with the file itself (tar --dereference)"
+                "is a symbolic link{}: not followed, a member is read only as a regular file; \
+                 repack the archive with the file itself (tar --dereference, zip without -y)",
+                Some(to)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| format!(" (to {t:?})"))
+                    .unwrap_or_default()
             )),
             MemberType::HardLink(to) => Some(format!(
                 "is a hard link (to {to:?}): not followed, a member is read only as a regular \
@@ -516,6 +529,7 @@ impl Index {
         }
         match self.nodes.get(&name) {
             Some(Node::File(_)) => {
+                // Both copies are refused, each with its problem.
                 self.nodes.remove(&name);
                 self.refuse_repeat(&name);
                 self.refuse_repeat(&name);
@@ -649,3 +663,6 @@ struct Bomb {
     compressed: u64,
     out: u64,
 }
+
+#[cfg(test)]
+mod tests;

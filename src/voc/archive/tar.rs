@@ -46,9 +46,8 @@ pub(super) fn index(file: &Arc<File>, index: &mut Index) {
         last = Some(shown);
     }
     if !ends_with_marker(file, end, len) {
-        let why = "the file ends without the end-of-archive blocks: it is likely truncated \
-                   (members after this point, if any, are missing)";
-        index.damage(end, last.as_deref(), why);
+        let why = "the file ends there without the end-of-archive blocks: it is truncated";
+        index.damage(end.min(len), last.as_deref(), why);
     }
 }
 

@@ -45,8 +45,10 @@ pub(super) fn index(
             MemberType::File
         };
         if let Some(name) = index.admit(&raw, ty) {
-            if repeated.contains(&raw) {
-                index.refuse_repeat(&name);
+            if let Some(&copies) = repeated.get(&raw) {
+                for _ in 0..copies {
+                    index.refuse_repeat(&name);
+                }
                 continue;
             }
             index.insert(name, Data::Zip { index: i });
@@ -56,8 +58,8 @@ pub(super) fn index(
 }
 
 /// Names that more than one record of the central directory (from `start` to the end of the
-/// file) holds.
-fn repeated_names(file: &Arc<File>, start: u64) -> std::collections::HashSet<Vec<u8>> {
+/// file) holds, with the number of records.
+fn repeated_names(file: &Arc<File>, start: u64) -> std::collections::HashMap<Vec<u8>, usize> {
     let mut dir = Vec::new();
     let Ok(whole) = Slice::whole(file.clone()) else {
         return Default::default();
@@ -70,8 +72,7 @@ fn repeated_names(file: &Arc<File>, start: u64) -> std::collections::HashSet<Vec
     {
         return Default::default();
     }
-    let mut seen = std::collections::HashSet::new();
-    let mut repeated = std::collections::HashSet::new();
+    let mut seen = std::collections::HashMap::<Vec<u8>, usize>::new();
     let mut at = 0;
     // Central file headers: signature, 42 bytes of fields, then name, extra field, comment.
     while at + 46 <= dir.len() && dir[at..at + 4] == [0x50, 0x4b, 0x01, 0x02] {
@@ -80,12 +81,11 @@ fn repeated_names(file: &Arc<File>, start: u64) -> std::collections::HashSet<Vec
         let Some(name) = dir.get(at + 46..at + 46 + name_len) else {
             break;
         };
-        if !seen.insert(name.to_vec()) {
-            repeated.insert(name.to_vec());
-        }
+        *seen.entry(name.to_vec()).or_default() += 1;
         at += 46 + name_len + extra + comment;
     }
-    repeated
+    seen.retain(|_, &mut n| n > 1);
+    seen
 }
 
 /// Reads member `index` (a `kind` file) into `buf`, within the kind's cap and [`MAX_RATIO`]
