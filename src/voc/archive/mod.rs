@@ -21,10 +21,11 @@
 //! before it is used, and one problem names the archive, the offset and the last member read.
 
 mod gz;
+mod names;
 mod tar;
 mod zip;
 
-use std::collections::BTreeMap;
+use names::{Names, Node};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -108,19 +109,13 @@ enum Data {
     NotKept,
 }
 
-#[derive(Debug, Clone)]
-enum Node {
-    Dir,
-    File(Data),
-}
-
 /// An archive's index: its members by name, and what was wrong with it.
 pub struct Archive {
     path: PathBuf,
     format: ArchiveFormat,
     file: Arc<File>,
     zip: Option<::zip::ZipArchive<Slice>>,
-    nodes: BTreeMap<Box<str>, Node>,
+    nodes: Names,
     problems: Vec<ArchiveProblem>,
 }
 
@@ -215,7 +210,7 @@ impl Archive {
         buf.clear();
         let data = match self.member_of(path).and_then(|m| self.nodes.get(m)) {
             Some(Node::File(d)) => d,
-            Some(Node::Dir) => return Err(InputError::Directory(kind)),
+            Some(Node::Dir(_)) => return Err(InputError::Directory(kind)),
             None => return Err(InputError::Read("no such member in the archive".into())),
         };
         let cap = kind.cap();
@@ -284,43 +279,22 @@ fn read_error(e: std::io::Error) -> InputError {
 
 impl Tree for Archive {
     fn stat(&self, path: &Path) -> Stat {
-        match self.member_of(path) {
-            Some("") => Stat::Dir,
-            Some(m) => match self.nodes.get(m) {
-                Some(Node::Dir) => Stat::Dir,
-                Some(Node::File(_)) => Stat::File,
-                None => Stat::Missing,
-            },
+        match self.member_of(path).and_then(|m| self.nodes.get(m)) {
+            Some(Node::Dir(_)) => Stat::Dir,
+            Some(Node::File(_)) => Stat::File,
             None => Stat::Missing,
         }
     }
 
     fn read_dir(&self, dir: &Path) -> std::io::Result<Vec<(OsString, Option<NodeType>)>> {
-        let Some(m) = self.member_of(dir) else {
-            return Err(std::io::Error::other("not a folder of the archive"));
-        };
-        if !m.is_empty() && !matches!(self.nodes.get(m), Some(Node::Dir)) {
+        let Some(Node::Dir(children)) = self.member_of(dir).and_then(|m| self.nodes.get(m)) else {
             return Err(std::io::Error::other("no such folder in the archive"));
-        }
-        let prefix = if m.is_empty() {
-            String::new()
-        } else {
-            format!("{m}/")
         };
-        let mut v: Vec<(OsString, Option<NodeType>)> = self
-            .nodes
-            .range::<str, _>((
-                std::ops::Bound::Included(prefix.as_str()),
-                std::ops::Bound::Unbounded,
-            ))
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| !k[prefix.len()..].contains('/'))
-            .map(|(k, n)| {
-                let t = match n {
-                    Node::Dir => NodeType::Dir,
-                    Node::File(_) => NodeType::File,
-                };
-                (OsString::from(&k[prefix.len()..]), Some(t))
+        let mut v: Vec<(OsString, Option<NodeType>)> = children
+            .iter()
+            .map(|c| {
+                let t = if c.dir { NodeType::Dir } else { NodeType::File };
+                (OsString::from(&*c.name), Some(t))
             })
             .collect();
         sort_names(&mut v);
@@ -379,7 +353,7 @@ enum MemberType {
 /// shares (names confined and made plain, links and repeats refused).
 struct Index {
     archive: PathBuf,
-    nodes: BTreeMap<Box<str>, Node>,
+    nodes: Names,
     /// Names seen more than once: none of their copies is read.
     repeated: std::collections::HashSet<Box<str>>,
     problems: Vec<ArchiveProblem>,
@@ -391,7 +365,7 @@ impl Index {
     fn new(archive: &Path) -> Index {
         Index {
             archive: archive.to_path_buf(),
-            nodes: BTreeMap::new(),
+            nodes: Names::default(),
             repeated: Default::default(),
             problems: Vec::new(),
             stream: false,
@@ -448,7 +422,7 @@ impl Index {
             );
             return None;
         };
-        if let Err(why) = confined_id(name) {
+        if let Err(why) = confined(name) {
             self.problem(
                 name,
                 FindingKind::UnsafeMember,
@@ -460,19 +434,14 @@ impl Index {
             );
             return None;
         }
-        let plain: Vec<&str> = name
-            .split('/')
-            .filter(|c| !c.is_empty() && *c != ".")
-            .collect();
-        if plain.is_empty() {
+        let Some(plain) = plain_name(name) else {
             return None; // The root itself (`./`).
-        }
-        let plain = plain.join("/");
+        };
         let refused = match ty {
             MemberType::File => None,
             MemberType::Meta => return None,
             MemberType::Dir => {
-                self.add_dirs(&plain, true);
+                self.add_dirs(&plain);
                 return None;
             }
             MemberType::Symlink(to) => Some(format!(
@@ -498,25 +467,10 @@ impl Index {
         Some(plain.into_boxed_str())
     }
 
-    /// Records the folders holding `name` (and `name` itself when `itself`).
-    fn add_dirs(&mut self, name: &str, itself: bool) {
-        let mut ends: Vec<usize> = name.match_indices('/').map(|(i, _)| i).collect();
-        if itself {
-            ends.push(name.len());
-        }
-        for end in ends {
-            let dir = &name[..end];
-            match self.nodes.get(dir) {
-                Some(Node::Dir) => {}
-                Some(Node::File(_)) => {
-                    self.nodes.remove(dir);
-                    self.refuse_repeat(dir);
-                    self.nodes.insert(dir.into(), Node::Dir);
-                }
-                None => {
-                    self.nodes.insert(dir.into(), Node::Dir);
-                }
-            }
+    /// Records folder `name` and those holding it.
+    fn add_dirs(&mut self, name: &str) {
+        for clash in self.nodes.add_dir(name) {
+            self.refuse_repeat(&clash);
         }
     }
 
@@ -534,10 +488,11 @@ impl Index {
                 self.refuse_repeat(&name);
                 self.refuse_repeat(&name);
             }
-            Some(Node::Dir) => self.refuse_repeat(&name),
+            Some(Node::Dir(_)) => self.refuse_repeat(&name),
             None => {
-                self.add_dirs(&name, false);
-                self.nodes.insert(name, Node::File(data));
+                for clash in self.nodes.add_file(name, data) {
+                    self.refuse_repeat(&clash);
+                }
             }
         }
     }
@@ -553,6 +508,40 @@ impl Index {
                 .into(),
         );
     }
+}
+
+/// [`confined_id`], with a fast way through for the usual name (nothing that could climb out
+/// or be absolute: no `..`, no leading separator, no drive letter, no NUL).
+fn confined(name: &str) -> Result<(), crate::voc::input::ConfineError> {
+    let b = name.as_bytes();
+    let usual = !name.contains("..")
+        && !name.starts_with(['/', '\\'])
+        && b.get(1) != Some(&b':')
+        && !b.contains(&0);
+    if usual {
+        Ok(())
+    } else {
+        confined_id(name)
+    }
+}
+
+/// `name` without `./` components, empty components and a trailing `/` (`None`: nothing is
+/// left, the root).
+fn plain_name(name: &str) -> Option<String> {
+    let usual = !name.starts_with("./")
+        && !name.ends_with('/')
+        && !name.contains("//")
+        && !name.contains("/./")
+        && !name.ends_with("/.")
+        && name != ".";
+    if usual && !name.is_empty() {
+        return Some(name.to_string());
+    }
+    let parts: Vec<&str> = name
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("/"))
 }
 
 /// A window of a file read with positional reads: `Read + Seek`, cheap to clone (threads

@@ -394,3 +394,22 @@ fn the_layout_is_found_in_the_one_folder_that_holds_everything() {
     let e = list_datasets(&[write(&dir, "parts.tar", &tar)], None, None).unwrap_err();
     assert!(e.to_string().ends_with("parts.tar:v: no Annotations/ folder, no year folders and no .xml files (it holds the folders ImageSets: pass one of them)"), "{e}");
 }
+
+#[test]
+fn names_are_made_plain_and_the_fast_way_agrees_with_confined_id() {
+    for (name, plain) in [
+        ("a/b.xml", Some("a/b.xml")),
+        ("./a//b.xml", Some("a/b.xml")),
+        ("a/./b/", Some("a/b")),
+        ("./", None),
+        (".", None),
+        ("", None),
+    ] {
+        assert_eq!(plain_name(name).as_deref(), plain, "{name:?}");
+    }
+    for name in [
+        "a/b.xml", "a..b.xml", "../a", "a/../b", "/a", "\\a", "C:a", "a\\..\\b", "a\0b", "..",
+    ] {
+        assert_eq!(confined(name), confined_id(name), "{name:?}");
+    }
+}
