@@ -565,10 +565,12 @@ impl Lister<'_> {
         } else if subdirs.is_empty() {
             String::new()
         } else {
-            format!(
-                " (it holds the folders {}: pass one of them)",
-                subdirs.join(", ")
-            )
+            // A folder inside an archive cannot be passed as a DATASET of its own.
+            let fix = match self.archive {
+                Some(_) => "repack the archive with a dataset layout",
+                None => "pass one of them",
+            };
+            format!(" (it holds the folders {}: {fix})", subdirs.join(", "))
         };
         self.dataset_err(
             path,

@@ -219,15 +219,16 @@ impl Archive {
                 if *size > cap {
                     return Err(InputError::TooLarge { kind, size: *size });
                 }
-                Slice::new(self.file.clone(), *offset, *size)
-                    .read_to_end(buf)
-                    .map_err(read_error)?;
-                if (buf.len() as u64) < *size {
-                    return Err(InputError::Read(
+                // One positional read of the known size (the index checked that the file
+                // holds it); no growing buffer, no probe for the end.
+                buf.resize(*size as usize, 0);
+                let mut slice = Slice::new(self.file.clone(), *offset, *size);
+                slice.read_exact(buf).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => InputError::Read(
                         "the archive ends inside this member: it is truncated".into(),
-                    ));
-                }
-                Ok(())
+                    ),
+                    _ => read_error(e),
+                })
             }
             Data::Zip { index } => zip::read(self.zip_archive(), *index, kind, buf),
             Data::Kept(bytes) => {

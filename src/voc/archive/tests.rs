@@ -392,7 +392,7 @@ fn the_layout_is_found_in_the_one_folder_that_holds_everything() {
     // A year folder's parts are not descended into: only ImageSets/ left is no dataset.
     let tar = tar_bytes(&[file("v/ImageSets/Main/val.txt", b"1\n")]);
     let e = list_datasets(&[write(&dir, "parts.tar", &tar)], None, None).unwrap_err();
-    assert!(e.to_string().ends_with("parts.tar:v: no Annotations/ folder, no year folders and no .xml files (it holds the folders ImageSets: pass one of them)"), "{e}");
+    assert!(e.to_string().ends_with("parts.tar:v: no Annotations/ folder, no year folders and no .xml files (it holds the folders ImageSets: repack the archive with a dataset layout)"), "{e}");
 }
 
 #[test]
