@@ -178,8 +178,11 @@ thread_local! {
     /// are compared with it.
     static FOLDER_AUDITS: RefCell<HashMap<String, (i32, Value)>> = RefCell::default();
     /// The folder's encodes likewise: status and output, and the output folder's name.
-    static FOLDER_ENCODES: RefCell<HashMap<String, ((i32, String), String)>> = RefCell::default();
+    static FOLDER_ENCODES: RefCell<HashMap<String, FolderEncode>> = RefCell::default();
 }
+
+/// A folder's encode: (status, its stdout and stderr), and the output folder's name.
+type FolderEncode = ((i32, String), String);
 
 /// An archive of a folder and how to compare it with the folder.
 struct Packed {
