@@ -13,10 +13,12 @@ followed by random padding (from a pool of random blocks: deflate's 32 KB window
 the repetition, so the tar.gz does not shrink). Members are in the official VOC tars' order:
 VOCdevkit/VOC2007/Annotations/*, ImageSets/, JPEGImages/*.
 
-Timings: median of --repeat runs, warm page cache (each command runs once before timing),
-interleaved (one run of each command per round) so that a slow spell of a shared machine hits
-all alike; peak RSS from /usr/bin/time. The archives are deleted at the end (--keep keeps
-them). Commands:
+Timings: median of --repeat runs after one warm-up run of each command (the page cache is warm
+only if the archive fits in it beside everything else: a 10 GB tar on a shared 24 GiB machine
+did not), interleaved (one run of each command per round) so that a slow spell of a shared
+machine hits all alike; peak RSS from /usr/bin/time. The binary is
+$CARGO_TARGET_DIR/release/ssd-assign (default target/). The archives are deleted once measured
+(--keep keeps them). Commands:
 
     cat set.tar > /dev/null                 the floor of reading the tar once
     ssd-assign audit set.tar -q -j2
@@ -28,7 +30,6 @@ import argparse
 import io
 import os
 import random
-import shutil
 import statistics
 import struct
 import subprocess
