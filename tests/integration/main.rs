@@ -1,5 +1,7 @@
 //! The one integration-test binary (every extra test binary costs a link on a 2-core machine).
 
+mod archive_builders;
+mod archives;
 mod audit;
 mod bad_input;
 mod common;
