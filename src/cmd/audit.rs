@@ -57,7 +57,18 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub worst: usize,
 
-    /// Overwrite the --gt-csv and --findings files if they exist.
+    /// Also write the report as one self-contained HTML page to FILE (charts, the comparison
+    /// of several --priors side by side, a gallery of the worst cases drawn on their images);
+    /// written atomically, refused if FILE exists (--force). The text or JSON report still goes
+    /// to the standard output.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Worst cases drawn in the --html page's gallery (0: none).
+    #[arg(long, value_name = "N", default_value_t = crate::render::html::DEFAULT_GALLERY, requires = "html")]
+    pub gallery: usize,
+
+    /// Overwrite the --gt-csv, --findings and --html files if they exist.
     #[arg(long)]
     pub force: bool,
 
@@ -85,7 +96,14 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         }
     }
     let prior_sets: Vec<Arc<PriorSet>> = args.priors.resolve()?;
-    let report = audit(args, &prior_sets)?;
+    // Refused before any work when it exists (like --gt-csv).
+    let html_file = match &args.html {
+        Some(path) => {
+            Some(AtomicFile::create(path, args.force, "--html").map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let (report, setup) = audit_with_setup(args, &prior_sets)?;
 
     let rendered = match args.format {
         ReportFormat::Text => text::render_with(&report, &text_options(args)),
@@ -98,6 +116,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         let mut out = std::io::stdout().lock();
         out.write_all(rendered.as_bytes())?;
         out.flush()?;
+    }
+
+    if let Some(f) = html_file {
+        write_html(args, &report, &setup, &prior_sets, f)?;
     }
 
     let gate_failed = args.fail_under_coverage.is_some_and(|x| {
@@ -129,6 +151,15 @@ pub fn text_options(args: &AuditArgs) -> text::TextOptions {
 /// Runs the audit for each prior set: the dataset is read once per configuration; the dataset
 /// summary and the GT table come from the first.
 pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<AuditReport> {
+    audit_with_setup(args, prior_sets).map(|(report, _)| report)
+}
+
+/// [`audit`], also returning the resolved setup (the listing and engine the `--html` page's
+/// gallery draws with).
+pub fn audit_with_setup(
+    args: &AuditArgs,
+    prior_sets: &[Arc<PriorSet>],
+) -> anyhow::Result<(AuditReport, crate::cmd::Setup)> {
     let mut dataset = None;
     let mut configurations = Vec::new();
     let mut gt_writer = match &args.gt_csv {
@@ -164,12 +195,13 @@ pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<A
         let path = args.findings.as_deref().expect("set with the file");
         write_findings_file(&dataset, path, f)?;
     }
-    Ok(AuditReport {
+    let report = AuditReport {
         tool: "ssd-assign".into(),
         version: env!("CARGO_PKG_VERSION").into(),
         dataset,
         configurations,
-    })
+    };
+    Ok((report, setup))
 }
 
 /// Reads the dataset with one prior set: its assignment report and, for the `first`
@@ -192,6 +224,10 @@ fn audit_configuration(
     let mut ds = first.then(|| DatasetTally::new(&setup.listing));
     let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
     tally.keep_examples(args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES));
+    if args.html.is_some() {
+        // The (w, h) scatter's data; without --html the tally does no more than before.
+        tally.keep_object_shapes();
+    }
     let shapes = PriorShapes::new(&engine.priors);
     let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
     if named {
@@ -219,6 +255,39 @@ fn audit_configuration(
     pb.finish_and_clear();
     let dataset = ds.map(|ds| ds.finish(&engine.labels));
     Ok((dataset, tally.finish(args.worst, args.max_unmatched)))
+}
+
+/// Writes the `--html` page (the gallery draws the worst cases of each configuration with its
+/// engine) and puts it in place.
+fn write_html(
+    args: &AuditArgs,
+    report: &AuditReport,
+    setup: &crate::cmd::Setup,
+    prior_sets: &[Arc<PriorSet>],
+    mut f: AtomicFile,
+) -> anyhow::Result<()> {
+    use crate::render::html::{render, GalleryInput, HtmlOptions};
+    let engines: Vec<crate::pipeline::Engine> = prior_sets
+        .iter()
+        .map(|priors| crate::pipeline::Engine {
+            priors: priors.clone(),
+            ..setup.engine.clone()
+        })
+        .collect();
+    let gallery = GalleryInput {
+        engines: &engines,
+        entries: &setup.listing.entries,
+        n: args.gallery,
+    };
+    let opts = HtmlOptions {
+        examples: args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES),
+        worst: args.worst,
+    };
+    let page = render(report, Some(gallery), &opts);
+    let path = args.html.as_deref().expect("set with the file");
+    f.write_all(page.as_bytes())
+        .and_then(|()| f.commit())
+        .with_context(|| format!("--html: writing {}", path.display()))
 }
 
 /// Flushes the `--gt-csv` rows and puts the file in place.

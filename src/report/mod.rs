@@ -7,7 +7,9 @@
 
 pub mod findings;
 pub mod gt_rows;
+pub mod shapes;
 pub mod text;
+pub mod verdict;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -697,6 +699,10 @@ pub struct AssignmentReport {
     /// The objects the matching fails, one group per kind (unmatched, lost collision,
     /// forced-only: the figures of `overall`), each with its first examples in dataset order.
     pub objects_to_look_at: Vec<LookAtGroup>,
+    /// The objects' (w, h), binned, and the prior shapes: only when the tally was asked to
+    /// keep them (`audit --html`). Not serialised: the JSON report is the same either way.
+    #[serde(skip)]
+    pub object_shapes: Option<shapes::ObjectShapes>,
 }
 
 /// Objects the matching fails in one way, with examples.
@@ -766,6 +772,8 @@ pub struct AssignmentTally {
     look_at: [Vec<u32>; 3],
     /// Some list of `look_at` still wants examples.
     look_at_open: bool,
+    /// The objects' (w, h), only when asked ([`Self::keep_object_shapes`]).
+    object_shapes: Option<shapes::ShapeTally>,
 }
 
 impl AssignmentTally {
@@ -801,7 +809,14 @@ impl AssignmentTally {
             examples: DEFAULT_EXAMPLES,
             look_at: Default::default(),
             look_at_open: true,
+            object_shapes: None,
         }
+    }
+
+    /// Also keeps the objects' normalised (w, h), binned ([`AssignmentReport::object_shapes`]:
+    /// the HTML page's scatter). Off by default: the text and JSON reports do not show it.
+    pub fn keep_object_shapes(&mut self) {
+        self.object_shapes = Some(shapes::ShapeTally::new());
     }
 
     pub fn add(&mut self, r: &ImageResult) {
@@ -822,6 +837,9 @@ impl AssignmentTally {
                 lost: g.lost_collision,
             };
             self.groups.add(&record, &c, self.config.threshold);
+            if let Some(t) = self.object_shapes.as_mut() {
+                t.add(c.w, c.h, record.shape_iou >= self.config.threshold);
+            }
             // One branch per GT, rarely taken once the examples are found.
             if (record.positives == 0 || record.lost || record.forced_only) && self.look_at_open {
                 let failed = [
@@ -857,7 +875,7 @@ impl AssignmentTally {
     /// Builds the report; `worst` is how many lowest-IoU GTs to list, followed by the unmatched
     /// GTs not among them, at most `max_unmatched` of those (a crowded set can have hundreds of
     /// thousands; the GT table lists every one).
-    pub fn finish(self, worst: usize, max_unmatched: usize) -> AssignmentReport {
+    pub fn finish(mut self, worst: usize, max_unmatched: usize) -> AssignmentReport {
         let g = &self.groups;
         let n = g.overall.n;
         let positives_per_gt = POSITIVE_BINS
@@ -866,6 +884,10 @@ impl AssignmentTally {
             .map(|((name, _, _), c)| (name.to_string(), c))
             .collect();
         let (picked, unmatched_not_listed) = self.worst_case_order(worst, max_unmatched);
+        let object_shapes = self
+            .object_shapes
+            .take()
+            .map(|t| t.finish(self.shapes.shapes().to_vec(), self.config.threshold));
         let o = &g.overall;
         let objects_to_look_at = LOOK_AT
             .iter()
@@ -896,6 +918,7 @@ impl AssignmentTally {
             worst_cases: picked.into_iter().map(|k| self.case(k)).collect(),
             unmatched_not_listed,
             objects_to_look_at,
+            object_shapes,
             config: self.config,
         }
     }
