@@ -24,6 +24,7 @@
 //! default feature `cli`; `default-features = false` gives the library alone.
 
 pub mod assign;
+pub mod audit;
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "cli")]
@@ -37,6 +38,7 @@ pub mod pipeline;
 pub mod priors;
 pub mod render;
 pub mod report;
+pub mod setup;
 pub mod sink;
 pub mod suggest;
 pub mod voc;

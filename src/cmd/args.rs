@@ -11,6 +11,7 @@ use clap::Args;
 
 use crate::assign::CollisionPolicy;
 use crate::encode::Variances;
+pub use crate::voc::labels::ClassesSpec;
 use crate::voc::{CoordBase, DifficultPolicy};
 
 /// A value parser for a library setting chosen by name: `values` are its names (the
@@ -69,38 +70,6 @@ pub const COLLISION: &[(&str, &str)] = &[
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct FlagValueError(pub String);
-
-/// `--classes`: the label map to use.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClassesSpec {
-    /// The reference's 20 VOC classes.
-    Voc,
-    /// The sorted class names found in the dataset.
-    Auto,
-    /// One class name a line (a file named `auto` or `voc` is given as `./auto`).
-    File(PathBuf),
-}
-
-impl ClassesSpec {
-    /// The flag's value, as given.
-    pub fn parse(s: &str) -> Result<ClassesSpec, std::convert::Infallible> {
-        Ok(match s {
-            "voc" => ClassesSpec::Voc,
-            "auto" => ClassesSpec::Auto,
-            file => ClassesSpec::File(PathBuf::from(file)),
-        })
-    }
-}
-
-impl fmt::Display for ClassesSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClassesSpec::Voc => f.write_str("voc"),
-            ClassesSpec::Auto => f.write_str("auto"),
-            ClassesSpec::File(p) => write!(f, "{}", p.display()),
-        }
-    }
-}
 
 /// `--variances C,S`: two positive numbers.
 pub fn parse_variances(s: &str) -> Result<Variances, FlagValueError> {

@@ -7,13 +7,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
+use crate::audit::{AuditHooks, AuditOptions, HookError, Progress};
 use crate::cmd::args::{DatasetArgs, MatchArgs, PriorsArgs};
-use crate::cmd::{progress_bar, Outcome};
+use crate::cmd::{progress_bar, Outcome, Setup};
 use crate::priors::PriorSet;
-use crate::report::gt_rows::{gt_rows, PriorShapes};
-use crate::report::{
-    text, AssignmentReport, AssignmentTally, AuditReport, DatasetSummary, DatasetTally,
-};
+use crate::report::gt_rows::GtRow;
+use crate::report::{text, AuditReport, DatasetSummary};
 use crate::sink::atomic::AtomicFile;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,27 +147,37 @@ pub fn text_options(args: &AuditArgs) -> text::TextOptions {
     }
 }
 
-/// Runs the audit for each prior set: the dataset is read once per configuration; the dataset
-/// summary and the GT table come from the first.
+/// The library's audit options of the flags.
+pub fn audit_options(args: &AuditArgs) -> AuditOptions {
+    AuditOptions {
+        examples: args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES),
+        worst: args.worst,
+        max_unmatched: args.max_unmatched,
+        check_images: args.check_images,
+        // The page's (w, h) scatter; without --html the tally does no more than before.
+        object_shapes: args.html.is_some(),
+    }
+}
+
+/// Runs the audit for each prior set ([`crate::audit::audit`]) with a progress bar, writing
+/// the `--gt-csv` and `--findings` files.
 pub fn audit(args: &AuditArgs, prior_sets: &[Arc<PriorSet>]) -> anyhow::Result<AuditReport> {
     audit_with_setup(args, prior_sets).map(|(report, _)| report)
 }
 
-/// [`audit`], also returning the resolved setup (the listing and engine the `--html` page's
-/// gallery draws with).
+/// [`audit`], and the setup it ran with (listing and engine), for what is made from them
+/// after the report.
 pub fn audit_with_setup(
     args: &AuditArgs,
     prior_sets: &[Arc<PriorSet>],
-) -> anyhow::Result<(AuditReport, crate::cmd::Setup)> {
-    let mut dataset = None;
-    let mut configurations = Vec::new();
+) -> anyhow::Result<(AuditReport, Setup)> {
     let mut gt_writer = match &args.gt_csv {
         Some(path) => Some(csv::Writer::from_writer(
             AtomicFile::create(path, args.force, "--gt-csv").map_err(anyhow::Error::msg)?,
         )),
         None => None,
     };
-    let mut findings_file = match &args.findings {
+    let findings_file = match &args.findings {
         Some(path) => {
             Some(AtomicFile::create(path, args.force, "--findings").map_err(anyhow::Error::msg)?)
         }
@@ -176,85 +185,43 @@ pub fn audit_with_setup(
     };
     // Listing and label map are resolved once; each configuration only swaps the priors.
     let setup = crate::cmd::setup(&args.dataset, &args.matching, prior_sets[0].clone())?;
-    for (k, priors) in prior_sets.iter().enumerate() {
-        let first = k == 0;
-        let gt_writer = gt_writer.as_mut().filter(|_| first);
-        let (ds, report) =
-            audit_configuration(args, &setup, priors, prior_sets.len() > 1, first, gt_writer)?;
-        if ds.is_some() {
-            dataset = ds;
+    let mut pb = None;
+    let mut progress = |p: Progress<'_>| match p {
+        Progress::Started {
+            count,
+            priors,
+            images,
+            ..
+        } => {
+            let bar = progress_bar(images, args.dataset.quiet);
+            if count > 1 {
+                bar.set_message(priors.name().to_string());
+            }
+            pb = Some(bar);
         }
-        configurations.push(report);
-    }
+        Progress::Done(done) => pb.iter().for_each(|b| b.set_position(done as u64)),
+        Progress::Finished => pb.take().iter().for_each(|b| b.finish_and_clear()),
+    };
+    let mut write_row = |row: GtRow| -> Result<(), HookError> {
+        let w = gt_writer
+            .as_mut()
+            .expect("called only with a --gt-csv writer");
+        w.serialize(row).map_err(Into::into)
+    };
+    let hooks = AuditHooks {
+        progress: Some(&mut progress),
+        gt_rows: args.gt_csv.is_some().then_some(&mut write_row as _),
+    };
+    let report = crate::audit::audit(&setup, prior_sets, &audit_options(args), hooks)?;
     if let Some(w) = gt_writer {
         let path = args.gt_csv.as_deref().expect("set with the writer");
         commit_gt_csv(w, path)?;
     }
-    let dataset = dataset.unwrap_or_default();
-    if let Some(f) = findings_file.take() {
+    if let Some(f) = findings_file {
         let path = args.findings.as_deref().expect("set with the file");
-        write_findings_file(&dataset, path, f)?;
+        write_findings_file(&report.dataset, path, f)?;
     }
-    let report = AuditReport {
-        tool: "ssd-assign".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        dataset,
-        configurations,
-    };
     Ok((report, setup))
-}
-
-/// Reads the dataset with one prior set: its assignment report and, for the `first`
-/// configuration, the dataset summary (images are checked then, and the GT rows written to
-/// `gt_writer`). `named`: several configurations run, the progress bar names each.
-fn audit_configuration(
-    args: &AuditArgs,
-    setup: &crate::cmd::Setup,
-    priors: &Arc<PriorSet>,
-    named: bool,
-    first: bool,
-    mut gt_writer: Option<&mut csv::Writer<AtomicFile>>,
-) -> anyhow::Result<(Option<DatasetSummary>, AssignmentReport)> {
-    let engine = &crate::pipeline::Engine {
-        priors: priors.clone(),
-        // Images are checked once, with the first configuration.
-        check_images: args.check_images && first,
-        ..setup.engine.clone()
-    };
-    let mut ds = first.then(|| DatasetTally::new(&setup.listing));
-    let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
-    tally.keep_examples(args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES));
-    if args.html.is_some() {
-        // The (w, h) scatter's data; without --html the tally does no more than before.
-        tally.keep_object_shapes();
-    }
-    let shapes = PriorShapes::new(&engine.priors);
-    let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
-    if named {
-        pb.set_message(priors.name().to_string());
-    }
-    engine.run(
-        &setup.listing.entries,
-        setup.jobs,
-        |done| pb.set_position(done as u64),
-        |o| -> anyhow::Result<()> {
-            if let Some(ds) = ds.as_mut() {
-                ds.add(o.as_ref());
-            }
-            if let Ok(r) = &o {
-                tally.add(r);
-                if let Some(w) = gt_writer.as_mut() {
-                    for row in gt_rows(r, &shapes) {
-                        w.serialize(row)?;
-                    }
-                }
-            }
-            Ok(())
-        },
-    )?;
-    pb.finish_and_clear();
-    let dataset = ds.map(|ds| ds.finish(&engine.labels));
-    Ok((dataset, tally.finish(args.worst, args.max_unmatched)))
 }
 
 /// Writes the `--html` page (the gallery draws the worst cases of each configuration with its
@@ -262,7 +229,7 @@ fn audit_configuration(
 fn write_html(
     args: &AuditArgs,
     report: &AuditReport,
-    setup: &crate::cmd::Setup,
+    setup: &Setup,
     prior_sets: &[Arc<PriorSet>],
     mut f: AtomicFile,
 ) -> anyhow::Result<()> {

@@ -369,7 +369,7 @@ fn write_images(
     let mut positives = Positives::default();
     let mut targets = Targets::new(engine);
     let shapes = PriorShapes::new(&engine.priors);
-    let pb = progress_bar(setup.listing.entries.len(), setup.quiet);
+    let pb = progress_bar(setup.listing.entries.len(), args.dataset.quiet);
     engine.run(
         &setup.listing.entries,
         setup.jobs,

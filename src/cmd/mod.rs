@@ -13,15 +13,17 @@ pub mod suggest;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-use args::{ClassesSpec, DatasetArgs, MatchArgs, PriorsArgs};
+use args::{DatasetArgs, MatchArgs, PriorsArgs};
 
 use crate::assign::MatchParams;
 use crate::encode::BoxCoder;
-use crate::pipeline::{collect_class_names, ClassNames, Engine};
 use crate::priors::PriorSet;
-use crate::voc::dataset::{list_datasets_with, ListOptions, Listing, ListingError};
-use crate::voc::source::FileSystem;
-use crate::voc::{LabelMap, ReadOptions};
+use crate::setup::{DatasetSpec, SetupError};
+use crate::voc::dataset::ListingError;
+use crate::voc::ReadOptions;
+
+/// A resolved, validated configuration: the listing of images and the engine (the library's).
+pub use crate::setup::Setup;
 
 /// How a run that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,15 +40,6 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UsageError(pub String);
-
-/// A resolved, validated configuration: the listing of images and the engine.
-#[derive(Debug)]
-pub struct Setup {
-    pub listing: Listing,
-    pub engine: Engine,
-    pub jobs: usize,
-    pub quiet: bool,
-}
 
 /// A progress bar on stderr when it is a terminal and not `--quiet`; hidden otherwise.
 pub fn progress_bar(len: usize, quiet: bool) -> indicatif::ProgressBar {
@@ -103,37 +96,40 @@ pub fn match_params(m: &MatchArgs) -> Result<MatchParams, UsageError> {
     })
 }
 
-/// Lists the datasets, builds the label map (reading every annotation for `--classes auto`)
-/// and the engine for `priors`.
-pub fn setup(d: &DatasetArgs, m: &MatchArgs, priors: Arc<PriorSet>) -> Result<Setup, UsageError> {
-    let params = match_params(m)?;
-    let listing = list_datasets_with(
-        &d.datasets,
-        d.split.as_deref(),
-        d.images.as_deref(),
-        ListOptions {
-            recursive: d.recursive,
-        },
-    )
-    .map_err(|e| UsageError(listing_error_words(&e, "--split")))?;
-    let labels = label_map(&d.classes, &listing, d.jobs)?;
-    Ok(Setup {
-        listing,
-        engine: Engine {
-            priors,
-            labels,
-            read: ReadOptions {
-                coords: d.coords,
-                difficult: d.difficult,
-                clip: d.clip,
-            },
-            params,
-            coder: BoxCoder::new(m.variances),
-            check_images: false,
+/// The library's dataset settings of the flags.
+pub fn dataset_spec(d: &DatasetArgs) -> DatasetSpec {
+    DatasetSpec {
+        datasets: d.datasets.clone(),
+        split: d.split.clone(),
+        images: d.images.clone(),
+        recursive: d.recursive,
+        classes: d.classes.clone(),
+        read: ReadOptions {
+            coords: d.coords,
+            difficult: d.difficult,
+            clip: d.clip,
         },
         jobs: d.jobs,
-        quiet: d.quiet,
-    })
+    }
+}
+
+/// Lists the datasets, builds the label map (reading every annotation for `--classes auto`)
+/// and the engine for `priors` ([`crate::setup::setup`]), its errors worded with the flags.
+pub fn setup(d: &DatasetArgs, m: &MatchArgs, priors: Arc<PriorSet>) -> Result<Setup, UsageError> {
+    let params = match_params(m)?;
+    crate::setup::setup(&dataset_spec(d), priors, params, BoxCoder::new(m.variances))
+        .map_err(|e| UsageError(setup_error_words(&e)))
+}
+
+/// A setup error in the terms of the flags that fix it.
+fn setup_error_words(e: &SetupError) -> String {
+    match e {
+        SetupError::Listing(e) => listing_error_words(e, "--split"),
+        SetupError::NoFilesForClassNames { .. } | SetupError::NoClassNames { .. } => {
+            format!("--classes auto: {e}")
+        }
+        SetupError::ClassFile(e) => format!("--classes {e}"),
+    }
 }
 
 /// A listing error in the terms of the flags that fix it (`split_flag`: `--split`, or suggest's
@@ -173,50 +169,4 @@ pub fn listing_error_words(e: &ListingError, split_flag: &str) -> String {
         ),
         e => e.to_string(),
     }
-}
-
-/// Why `--classes auto` found no name in `files` annotation files.
-fn why_no_class_names(found: &ClassNames, files: usize) -> String {
-    if found.unreadable == files {
-        format!(
-            "--classes auto: no class name can be taken from the dataset: all {files} \
-             annotation files were rejected{}",
-            found
-                .first_error
-                .as_deref()
-                .map(|e| format!(" (first: {e})"))
-                .unwrap_or_default()
-        )
-    } else {
-        format!(
-            "--classes auto: the {} annotation files read hold no object with a <name>",
-            files - found.unreadable
-        )
-    }
-}
-
-/// The label map `--classes` names; `auto` reads the class names of every listed file.
-fn label_map(spec: &ClassesSpec, listing: &Listing, jobs: usize) -> Result<LabelMap, UsageError> {
-    Ok(match spec {
-        ClassesSpec::Voc => LabelMap::voc(),
-        ClassesSpec::Auto => {
-            if listing.entries.is_empty() {
-                return Err(UsageError(format!(
-                    "--classes auto: there is no annotation file to take class names from: {}",
-                    listing.why_empty()
-                )));
-            }
-            let names = collect_class_names(&FileSystem, &listing.entries, jobs);
-            if names.names.is_empty() {
-                return Err(UsageError(why_no_class_names(
-                    &names,
-                    listing.entries.len(),
-                )));
-            }
-            LabelMap::auto(names.names)
-        }
-        ClassesSpec::File(file) => {
-            LabelMap::from_file(file).map_err(|e| UsageError(format!("--classes {e}")))?
-        }
-    })
 }

@@ -195,8 +195,8 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<Outcome> {
             }
         };
     let engine = &setup.engine;
-    let fit = read(engine, &fit_entries, setup.jobs, setup.quiet);
-    let held = read(engine, &held_entries, setup.jobs, setup.quiet);
+    let fit = read(engine, &fit_entries, setup.jobs, args.dataset.quiet);
+    let held = read(engine, &held_entries, setup.jobs, args.dataset.quiet);
     let fit_problem = fit.problem(engine.params);
     let held_problem = held.problem(engine.params);
 
@@ -209,7 +209,7 @@ pub fn run(args: &SuggestArgs) -> anyhow::Result<Outcome> {
         budget: args.budget,
         grids: args.grids,
     };
-    let pb = candidate_bar(args.iterations as u64 + 2, setup.quiet);
+    let pb = candidate_bar(args.iterations as u64 + 2, args.dataset.quiet);
     let outcome = suggest::search(&fit_problem, &start, &opts, &pool, |n, best| {
         pb.set_position(n as u64);
         pb.set_message(format!("{:.1}%", 100.0 * best.objective()));

@@ -1,6 +1,7 @@
 //! Label maps: class name <-> integer label, background = 0.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::input::{read_text, InputError, InputKind};
@@ -25,6 +26,38 @@ pub enum LabelError {
         path: PathBuf,
         error: Box<LabelError>,
     },
+}
+
+/// Which label map a run uses (`--classes voc|auto|FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClassesSpec {
+    /// The reference's 20 VOC classes.
+    Voc,
+    /// The sorted class names found in the dataset.
+    Auto,
+    /// One class name a line (a file named `auto` or `voc` is given as `./auto`).
+    File(PathBuf),
+}
+
+impl ClassesSpec {
+    /// The flag's value, as given.
+    pub fn parse(s: &str) -> Result<ClassesSpec, std::convert::Infallible> {
+        Ok(match s {
+            "voc" => ClassesSpec::Voc,
+            "auto" => ClassesSpec::Auto,
+            file => ClassesSpec::File(PathBuf::from(file)),
+        })
+    }
+}
+
+impl fmt::Display for ClassesSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClassesSpec::Voc => f.write_str("voc"),
+            ClassesSpec::Auto => f.write_str("auto"),
+            ClassesSpec::File(p) => write!(f, "{}", p.display()),
+        }
+    }
 }
 
 /// The reference's 20 VOC classes, labels 1..=20 in this order.
