@@ -59,7 +59,7 @@ pub struct AuditArgs {
     /// Also write the report as one self-contained HTML page to FILE (charts, the comparison
     /// of several --priors side by side, a gallery of the worst cases drawn on their images);
     /// written atomically, refused if FILE exists (--force). The text or JSON report still goes
-    /// to the standard output.
+    /// to the standard output (`-`: the page does, and the report goes to stderr).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
 
@@ -95,6 +95,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         }
     }
     let prior_sets: Vec<Arc<PriorSet>> = args.priors.resolve()?;
+    let dash = Some(Path::new("-"));
+    if args.html.as_deref() == dash && args.gt_csv.as_deref() == dash {
+        anyhow::bail!("--gt-csv - and --html -: only one of them can have the standard output");
+    }
     // Refused before any work when it exists (like --gt-csv).
     let html_file = match &args.html {
         Some(path) => {
@@ -108,8 +112,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         ReportFormat::Text => text::render_with(&report, &text_options(args)),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
-    // `--gt-csv -` has the standard output for the CSV: the report goes to stderr then.
-    if args.gt_csv.as_deref() == Some(std::path::Path::new("-")) {
+    // `--gt-csv -` (`--html -`) has the standard output for the CSV (the page): the report
+    // goes to stderr then.
+    if args.gt_csv.as_deref() == dash || args.html.as_deref() == dash {
         std::io::stderr().write_all(rendered.as_bytes())?;
     } else {
         let mut out = std::io::stdout().lock();

@@ -100,7 +100,7 @@ impl BarChart<'_> {
         html! {
             figure.chart id=(self.id) data-kind="bars" {
                 figcaption { (self.title) }
-                svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {}", f1(height)))
+                svg viewBox=(format!("0 0 {WIDTH} {}", f1(height)))
                     role="img" aria-label=(self.title) {
                     @for t in &ticks {
                         line.grid x1=(f1(left)) x2=(f1(left + plot_w)) y1=(f1(y(*t as f64))) y2=(f1(y(*t as f64))) {}
@@ -189,7 +189,7 @@ impl GroupedBars<'_> {
         html! {
             figure.chart id=(self.id) data-kind="grouped-bars" {
                 figcaption { (self.title) }
-                svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {}", f1(height)))
+                svg viewBox=(format!("0 0 {WIDTH} {}", f1(height)))
                     role="img" aria-label=(self.title) {
                     (self.legend(left))
                     @for t in 0..=5 {
@@ -297,7 +297,7 @@ impl ShapeScatter<'_> {
         html! {
             figure.chart id=(self.id) data-kind="scatter" data-clamped=(s.clamped) {
                 figcaption { (self.title) }
-                svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {}", f1(height)))
+                svg viewBox=(format!("0 0 {WIDTH} {}", f1(height)))
                     role="img" aria-label=(self.title) {
                     (scatter_legend(left, t))
                     (log_grid((lo, hi), left, top, side, &px, &py))

@@ -8,6 +8,7 @@ mod engine;
 mod fast_path;
 mod golden;
 mod grouped;
+mod html;
 mod inputs;
 mod layouts;
 mod priors;
