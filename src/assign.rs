@@ -120,6 +120,15 @@ impl ImageMatch {
     pub fn hard_negative_budget(&self, neg_pos_ratio: u32) -> u32 {
         (neg_pos_ratio.saturating_mul(self.num_positives())).min(self.num_negatives())
     }
+    /// The GT that holds the forced prior GT `j` lost in a collision (its best prior): the
+    /// one whose forced prior it is. `None` when `j` did not lose a collision (or is out of
+    /// range). With the reference policy that is the last later GT sharing the best prior.
+    pub fn taken_by(&self, j: usize) -> Option<usize> {
+        let g = self.gts.get(j).filter(|g| g.lost_collision)?;
+        self.gts
+            .iter()
+            .position(|o| o.forced_prior == Some(g.best_prior))
+    }
     /// Writes the dense per-prior labels (0 = background) into `out` (length P).
     pub fn fill_labels<T: Copy + Default + TryFrom<u32>>(&self, out: &mut [T]) {
         out.fill(T::default());
@@ -558,6 +567,10 @@ mod tests {
         let (s, b) = (m.gts[0], m.gts[1]);
         assert!(s.lost_collision && s.forced_prior.is_none() && s.positives == 0);
         assert!(!b.lost_collision && b.forced_prior == Some(0) && b.forced_iou == 1.0);
+        assert_eq!(
+            (m.taken_by(0), m.taken_by(1), m.taken_by(2)),
+            (Some(1), None, None)
+        );
 
         let m = run(&set, &[big, small], CollisionPolicy::Reference);
         assert_eq!(pairs(&m), [(0, 1, 4)]);

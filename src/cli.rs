@@ -24,6 +24,9 @@ pub enum Command {
     Priors(cmd::priors::PriorsCmdArgs),
     /// Suggest a prior configuration that covers the data, scored with the real matching.
     Suggest(cmd::suggest::SuggestArgs),
+    /// Draw one image with its objects, their best and positive priors, and who took a lost
+    /// collision's prior (PNG or SVG).
+    Show(cmd::show::ShowArgs),
 }
 
 /// Exit statuses.
@@ -81,6 +84,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitStatus> {
         Command::Encode(args) => cmd::encode::run(args),
         Command::Priors(args) => cmd::priors::run(args),
         Command::Suggest(args) => cmd::suggest::run(args),
+        Command::Show(args) => cmd::show::run(args),
     }?;
     Ok(outcome.into())
 }

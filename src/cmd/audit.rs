@@ -123,7 +123,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     }
 
     if let Some(f) = html_file {
-        write_html(args, &report, &setup, &prior_sets, f)?;
+        write_html(args, &report, &setup, f)?;
     }
 
     let gate_failed = args.fail_under_coverage.is_some_and(|x| {
@@ -229,25 +229,17 @@ pub fn audit_with_setup(
     Ok((report, setup))
 }
 
-/// Writes the `--html` page (the gallery draws the worst cases of each configuration with its
-/// engine) and puts it in place.
+/// Writes the `--html` page and puts it in place.
 fn write_html(
     args: &AuditArgs,
     report: &AuditReport,
     setup: &Setup,
-    prior_sets: &[Arc<PriorSet>],
     mut f: AtomicFile,
 ) -> anyhow::Result<()> {
     use crate::render::html::{render, GalleryInput, HtmlOptions};
-    let engines: Vec<crate::pipeline::Engine> = prior_sets
-        .iter()
-        .map(|priors| crate::pipeline::Engine {
-            priors: priors.clone(),
-            ..setup.engine.clone()
-        })
-        .collect();
+    // The gallery draws the first configuration's worst cases: the setup's engine has its priors.
     let gallery = GalleryInput {
-        engines: &engines,
+        engine: &setup.engine,
         entries: &setup.listing.entries,
         n: args.gallery,
     };

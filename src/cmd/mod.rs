@@ -8,6 +8,7 @@ pub mod args;
 pub mod audit;
 pub mod encode;
 pub mod priors;
+pub mod show;
 pub mod suggest;
 
 use std::io::IsTerminal;

@@ -15,6 +15,7 @@ use super::charts::{
     percent, Bar, BarChart, Group, GroupedBars, Series, ShapeScatter, CONFIG_COLOURS,
     COVERAGE_COLOURS, FAILURE_COLOURS,
 };
+use super::gallery;
 use crate::pipeline::Engine;
 use crate::report::verdict::{count, likely_causes, verdict_lines};
 use crate::report::{
@@ -23,31 +24,8 @@ use crate::report::{
 };
 use crate::voc::dataset::ImageEntry;
 
-/// A stand-in for `render::gallery` until its branch lands (same names and signatures).
-mod gallery {
-    use super::{Engine, ImageEntry, Markup};
-    use crate::report::AssignmentReport;
-
-    pub struct GalleryItem;
-
-    pub fn gallery(
-        _report: &AssignmentReport,
-        _engine: &Engine,
-        _entries: &[ImageEntry],
-        _n: usize,
-    ) -> Vec<GalleryItem> {
-        Vec::new()
-    }
-
-    pub fn gallery_markup(_items: &[GalleryItem]) -> Markup {
-        maud::html! {}
-    }
-
-    pub const GALLERY_CSS: &str = "";
-}
-
 /// Thumbnails in the gallery unless told otherwise (`--gallery N`).
-pub const DEFAULT_GALLERY: usize = 24;
+pub const DEFAULT_GALLERY: usize = gallery::DEFAULT_ITEMS;
 
 /// Classes shown in a by-class chart at most (the largest; the JSON has every class).
 pub const MAX_CLASSES: usize = 20;
@@ -55,13 +33,14 @@ pub const MAX_CLASSES: usize = 20;
 /// Classes in the comparison's by-class chart at most.
 const MAX_COMPARED_CLASSES: usize = 12;
 
-/// What the gallery needs to draw the worst cases: the images' listing and, per
-/// configuration of the report (in order), the engine that matched it.
+/// What the gallery needs to draw the worst cases: the images' listing and the engine that
+/// matched the report's first configuration (the gallery shows its worst cases: the
+/// gallery's anchors are the same for every configuration, so one gallery per page).
 #[derive(Debug, Clone, Copy)]
 pub struct GalleryInput<'a> {
-    pub engines: &'a [Engine],
+    pub engine: &'a Engine,
     pub entries: &'a [ImageEntry],
-    /// Thumbnails per configuration (0: no gallery).
+    /// Thumbnails (0: no gallery).
     pub n: usize,
 }
 
@@ -95,20 +74,22 @@ pub fn render(
     gallery: Option<GalleryInput<'_>>,
     opts: &HtmlOptions,
 ) -> String {
-    let galleries: Vec<Markup> = match gallery {
-        Some(g) if g.n > 0 => report
-            .configurations
-            .iter()
-            .zip(g.engines)
-            .map(|(a, e)| gallery::gallery_markup(&gallery::gallery(a, e, g.entries, g.n)))
-            .collect(),
-        _ => Vec::new(),
+    let items = match (gallery, report.configurations.first()) {
+        (Some(g), Some(first)) if g.n > 0 => {
+            Some(gallery::gallery(first, g.engine, g.entries, g.n))
+        }
+        _ => None,
     };
-    page(report, &galleries, opts).into_string()
+    page(report, items.as_deref(), opts).into_string()
 }
 
-/// The page of `report` with one gallery fragment per configuration (none: no gallery).
-pub fn page(report: &AuditReport, galleries: &[Markup], opts: &HtmlOptions) -> Markup {
+/// The page of `report`, with the gallery of its first configuration's worst cases when
+/// `gallery` is given.
+pub fn page(
+    report: &AuditReport,
+    gallery: Option<&[gallery::GalleryItem]>,
+    opts: &HtmlOptions,
+) -> Markup {
     let d = &report.dataset;
     let configs = &report.configurations;
     let title = format!("ssd-assign audit: {}", d.sources.join(", "));
@@ -127,13 +108,13 @@ pub fn page(report: &AuditReport, galleries: &[Markup], opts: &HtmlOptions) -> M
                     h1 { "SSD prior assignment audit" }
                     p.sources { @for s in &d.sources { span.source { (s) } } }
                     p.tool { (report.tool) " " (report.version) }
-                    (nav(report, !galleries.is_empty()))
+                    (nav(report, gallery.is_some()))
                 }
                 main {
                     (verdict_section(report))
                     @if configs.len() > 1 { (comparison_section(configs)) }
                     (charts_section(configs))
-                    @if !galleries.is_empty() { (gallery_section(configs, galleries)) }
+                    @if let Some(items) = gallery { (gallery_section(configs, items)) }
                     (look_at_section(configs, opts))
                     (findings_section(d, opts.examples))
                     (dataset_section(d))
@@ -155,7 +136,7 @@ fn nav(report: &AuditReport, gallery: bool) -> Markup {
     }
     links.push(("charts", "Charts"));
     if gallery {
-        links.push(("gallery", "Worst cases"));
+        links.push(("worst-cases", "Worst cases"));
     }
     links.extend([
         ("look-at", "Objects to look at"),
@@ -573,15 +554,17 @@ fn failures_chart(id: &str, by: &str, (groups, left_out): &ChartGroups<'_>) -> M
     .render()
 }
 
-fn gallery_section(configs: &[AssignmentReport], galleries: &[Markup]) -> Markup {
+fn gallery_section(configs: &[AssignmentReport], items: &[gallery::GalleryItem]) -> Markup {
     html! {
-        section #gallery {
+        section #worst-cases {
             h2 { "Worst cases" }
-            p.hint { "The objects with the lowest best IoU, drawn on their images. Click a picture to enlarge it." }
-            @for (a, g) in configs.iter().zip(galleries) {
-                @if configs.len() > 1 { h3 { (config_name(a)) } }
-                (g)
+            p.hint {
+                "The objects matching serves worst (lost collisions and unmatched first, then by lowest best IoU), "
+                "one per image, drawn on it"
+                @if configs.len() > 1 { " with the priors of " (config_name(&configs[0])) }
+                ". Click a picture to enlarge it."
             }
+            (gallery::gallery_markup(items))
         }
     }
 }

@@ -237,10 +237,12 @@ fn check_page_against_json(html: &str, json: &Value) {
 }
 
 /// Nothing the page refers to is outside it: no URL scheme but `data:`, no `src`/`href` but
-/// `data:` and `#fragments`.
+/// `data:` and `#fragments`. (The SVG namespace's name, which the gallery's drawings declare,
+/// is a name, not a reference: it is left out of the search.)
 pub fn assert_self_contained(html: &str) {
+    let names_removed = html.replace(r#"xmlns="http://www.w3.org/2000/svg""#, "");
     for needle in ["http:", "https:", "//", "file:", "url("] {
-        assert!(!html.contains(needle), "the page holds {needle:?}");
+        assert!(!names_removed.contains(needle), "the page holds {needle:?}");
     }
     for t in tags(html) {
         for attr in ["src", "href", "srcset", "action", "poster", "data"] {
@@ -427,12 +429,11 @@ fn class_and_file_names_from_the_data_render_as_text() {
         "no script element, escaped or not"
     );
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(html.contains("a&amp;&lt;b&gt;&quot;x.xml") || html.contains("&lt;i&gt;bad.xml"));
     assert!(
         html.contains("&lt;i&gt;bad.xml"),
         "the finding names the file"
     );
-    assert!(!html.contains("<i>") && !html.contains("<b>"));
+    assert!(!html.contains("<i>bad") && !html.contains("a&<b>"));
     // Every tag of the page is one the page writes (none came from the data).
     let known = [
         "html",
@@ -532,4 +533,82 @@ fn gallery_needs_html() {
     let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--gallery", "3"]);
     assert_eq!(o.status.code(), Some(1), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("--html"));
+}
+
+/// The images the gallery can show: one per distinct annotation among the JSON's objects to
+/// look at and worst cases of the first configuration.
+fn gallery_images(json: &Value) -> usize {
+    let c = &json["configurations"][0];
+    let mut paths = std::collections::BTreeSet::new();
+    for g in c["objects_to_look_at"].as_array().unwrap() {
+        for e in g["examples"].as_array().unwrap() {
+            paths.insert(e["path"].as_str().unwrap().to_string());
+        }
+    }
+    for e in c["worst_cases"].as_array().unwrap() {
+        paths.insert(e["path"].as_str().unwrap().to_string());
+    }
+    paths.len()
+}
+
+/// Every `data:image/...;base64,` of the page, decoded: (media type, width, height).
+fn embedded_images(html: &str) -> Vec<(String, u32, u32)> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(k) = rest.find("data:image/") {
+        let uri = &rest[k..];
+        let end = uri.find('"').expect("a quoted data URI");
+        let (head, payload) = uri[..end].split_once(";base64,").expect("base64 data URI");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .expect("valid base64");
+        let img = image::load_from_memory(&bytes).expect("the embedded image decodes");
+        out.push((head["data:".len()..].to_string(), img.width(), img.height()));
+        rest = &uri[end..];
+    }
+    out
+}
+
+/// The gallery's items (`<figure class="case ...">`).
+fn gallery_items(html: &str) -> usize {
+    tags(html)
+        .iter()
+        .filter(|t| t.name == "figure" && t.has_class("case"))
+        .count()
+}
+
+#[test]
+fn gallery_holds_the_worst_images_and_every_embedded_picture_decodes() {
+    let Some(_) = shared() else { return };
+    let set = "../shared/golden/voc2012-sample";
+    let (json, html) = audit_html(&["audit", set]);
+    let expected = gallery_images(&json).min(24);
+    assert!(expected > 5, "{expected}");
+    assert_eq!(gallery_items(&html), expected, "default --gallery 24");
+    let images = embedded_images(&html);
+    assert_eq!(images.len(), expected, "every image of the sample is there");
+    for (kind, w, h) in &images {
+        assert_eq!(kind, "image/jpeg");
+        assert!(*w.max(h) <= 480 && *w.min(h) > 50, "a thumbnail: {w}x{h}");
+    }
+    let (_, html) = audit_html(&["audit", set, "--gallery", "5"]);
+    assert_eq!(gallery_items(&html), 5);
+    assert_eq!(embedded_images(&html).len(), 5);
+    let (_, html) = audit_html(&["audit", set, "--gallery", "0"]);
+    assert_eq!(gallery_items(&html), 0);
+    assert!(!html.contains("id=\"worst-cases\""), "no gallery section");
+}
+
+#[test]
+fn gallery_of_missing_images_shows_placeholders_with_the_reason() {
+    // voc-mini holds one image (000008.png) of its eight annotations.
+    let (json, html) = audit_html(&["audit", "fixtures/voc-mini"]);
+    let expected = gallery_images(&json).min(24);
+    assert_eq!(expected, 7, "000003 has no object");
+    assert_eq!(gallery_items(&html), expected);
+    assert_eq!(embedded_images(&html).len(), 1, "000008.png");
+    let reason = "no image found (looked in fixtures/voc-mini/JPEGImages, \
+                  fixtures/voc-mini/Annotations); pass --images DIR if the images are elsewhere";
+    assert_eq!(html.matches(reason).count(), 6);
 }
