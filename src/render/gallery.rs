@@ -238,7 +238,8 @@ pub fn gallery_markup(items: &[GalleryItem]) -> Markup {
 pub fn legend() -> Markup {
     html! {
         ul class="legend" {
-            @for role in Role::LEGEND {
+            // The gallery does not draw the priors of the cells (`show --all-priors` does).
+            @for role in Role::LEGEND.into_iter().filter(|r| *r != Role::CellPrior) {
                 @let st = role.style();
                 li class=(role_class(role)) {
                     svg width="26" height="14" viewBox="0 0 26 14" {
@@ -289,7 +290,9 @@ fn figure(it: &GalleryItem) -> Markup {
                 span class="status" { (status.replace('_', " ")) }
                 ", best IoU " (format!("{:.2}", c.best_iou)) ", " (c.positives) " positives"
                 @if let Some(scene) = &it.scene {
-                    span class="headline" { (scene.headline) }
+                    @if let Some(words) = &scene.collision {
+                        span class="collision" { "lost a collision: " (words) }
+                    }
                     @for note in &scene.notes {
                         span class="note" { (note) }
                     }
@@ -316,7 +319,8 @@ pub const GALLERY_CSS: &str = r#"
 .ssd-gallery figcaption { font-size: .8em; line-height: 1.35; margin-top: 4px; overflow-wrap: anywhere; }
 .ssd-gallery figcaption span { display: block; }
 .ssd-gallery figcaption .status { display: inline; font-weight: bold; }
-.ssd-gallery figcaption .headline, .ssd-gallery figcaption .path { color: #555; }
+.ssd-gallery figcaption .collision { color: #d55e00; }
+.ssd-gallery figcaption .path { color: #555; }
 .ssd-gallery figcaption .note { color: #a04000; }
 .ssd-gallery .placeholder { padding: 2em; text-align: center; background: #d9d9d9; color: #555; }
 .ssd-gallery .close { display: none; float: right; }

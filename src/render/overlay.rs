@@ -147,6 +147,8 @@ pub struct Scene {
     pub focus: Option<usize>,
     /// One line: the object in focus and what happened to it.
     pub headline: String,
+    /// When the object in focus lost a collision: who took its prior ([`collision_words`]).
+    pub collision: Option<String>,
     /// What else the picture needs said (no image, size disagreeing, format by content).
     pub notes: Vec<String>,
 }
@@ -193,19 +195,23 @@ pub fn worst_object(m: &ImageMatch) -> Option<usize> {
     })
 }
 
+/// For GT `j` that lost a collision: `its best prior 217 was taken by object 1 "chair"`.
+pub fn collision_words(annotation: &Annotation, m: &ImageMatch, j: usize) -> Option<String> {
+    let k = m.taken_by(j)?;
+    let o = annotation.objects.get(k)?;
+    Some(format!(
+        "its best prior {} was taken by object {} \"{}\"",
+        m.gts[j].best_prior, o.index_in_file, o.name
+    ))
+}
+
 /// The status of GT `j` in words: `lost collision: its best prior 217 was taken by object 1
 /// "chair"`, `forced-only: best IoU 0.31 with prior 12`...
 pub fn status_words(annotation: &Annotation, m: &ImageMatch, j: usize) -> String {
     let g = &m.gts[j];
     let status = GtStatus::of(g.positives, g.forced_only, g.lost_collision);
     let iou = format!("best IoU {:.2} with prior {}", g.best_iou, g.best_prior);
-    let taken = m.taken_by(j).map(|k| {
-        let o = &annotation.objects[k];
-        format!(
-            "lost a collision: its best prior {} was taken by object {} \"{}\"",
-            g.best_prior, o.index_in_file, o.name
-        )
-    });
+    let taken = collision_words(annotation, m, j).map(|t| format!("lost a collision: {t}"));
     match (status, taken) {
         (GtStatus::Unmatched, Some(t)) => format!("unmatched, {t} ({iou})"),
         (_, Some(t)) => format!("{t}; {} positives left ({iou})", g.positives),
@@ -293,6 +299,7 @@ pub fn scene(
         marks,
         focus,
         headline,
+        collision: focus.and_then(|j| collision_words(annotation, m, j)),
         notes: Vec::new(),
     }
 }

@@ -91,8 +91,14 @@ pub fn load(path: &Path) -> Result<Picture, PictureError> {
         .unwrap_or_else(|_| Err(unreadable("the image decoder failed".into())))?;
     let (format, pixels) = decoded;
     let mut notes = Vec::new();
-    if let Some(note) = format_note(path, format) {
-        notes.push(note);
+    notes.extend(format_note(path, format));
+    // JPEG decoders fill a cut-off file's missing rows instead of failing.
+    if format == image::ImageFormat::Jpeg && memchr::memmem::rfind(&bytes, b"\xff\xd9").is_none() {
+        notes.push(
+            "the JPEG has no end marker: the file is cut off, and its missing part is drawn \
+             as the decoder fills it"
+                .into(),
+        );
     }
     Ok(Picture {
         path: path.to_path_buf(),

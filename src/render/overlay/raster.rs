@@ -30,7 +30,7 @@ pub fn render(
 ) -> Result<image::RgbImage, RasterError> {
     let (w0, h0) = match background {
         Some(img) => img.dimensions(),
-        None => (scene.size.0.max(1), scene.size.1.max(1)),
+        None => blank_size(scene.size),
     };
     let zoom = if w0.max(h0) < ZOOM_BELOW { 2 } else { 1 };
     let (w, h) = (w0 * zoom, h0 * zoom);
@@ -88,6 +88,20 @@ pub fn render(
         legend_swatch(&mut pm, role, x as f32, y + (row * line) as f32, scale);
     }
     Ok(to_rgb(&pm))
+}
+
+/// The longest side of a blank canvas: a `<size>` of 20,000 x 20,000 is drawn reduced.
+pub const MAX_BLANK: u32 = 1600;
+
+/// A blank canvas for `<size>`: that size, reduced to fit [`MAX_BLANK`].
+fn blank_size((w, h): (u32, u32)) -> (u32, u32) {
+    let (w, h) = (w.max(1), h.max(1));
+    let long = w.max(h);
+    if long <= MAX_BLANK {
+        return (w, h);
+    }
+    let fit = |v: u32| ((v as u64 * MAX_BLANK as u64) / long as u64).max(1) as u32;
+    (fit(w), fit(h))
 }
 
 /// Where each legend entry goes: (role, row, x), entries flowing left to right and wrapping.
@@ -181,8 +195,15 @@ fn stroke_mark(pm: &mut Pixmap, m: &Mark, sx: f32, sy: f32, canvas: [f32; 2]) {
     let path = PathBuilder::from_rect(r);
     let width = if m.focus { st.width * 2.0 } else { st.width };
     let opacity = if m.focus { 1.0 } else { st.opacity * 0.7 };
+    // Dashed strokes have a dashed halo: what lies below shows between the dashes.
+    let dash = || {
+        st.dashed
+            .then(|| tiny_skia::StrokeDash::new(vec![width * 3.0, width * 2.0], 0.0))
+            .flatten()
+    };
     let mut stroke = Stroke {
         width: width + 2.0,
+        dash: dash(),
         ..Stroke::default()
     };
     pm.stroke_path(
@@ -193,9 +214,7 @@ fn stroke_mark(pm: &mut Pixmap, m: &Mark, sx: f32, sy: f32, canvas: [f32; 2]) {
         None,
     );
     stroke.width = width;
-    if st.dashed {
-        stroke.dash = tiny_skia::StrokeDash::new(vec![width * 3.0, width * 2.0], 0.0);
-    }
+    stroke.dash = dash();
     pm.stroke_path(
         &path,
         &paint(st.rgb, opacity),
@@ -212,7 +231,11 @@ fn tag(pm: &mut Pixmap, m: &Mark, sx: f32, sy: f32, scale: u32) {
     let s = scale.min(if m.focus { 2 } else { 1 }).max(1);
     let (cw, chh) = ((8 * s) as f32, (10 * s) as f32);
     let x = (m.rect[0] * sx).max(0.0);
-    let y = (m.rect[1] * sy - chh).max(0.0);
+    // The taker's tag goes below its box: the two objects of a collision overlap at the top.
+    let y = match m.role {
+        Role::Taker => (m.rect[3] * sy).min(pm.height() as f32 - chh),
+        _ => (m.rect[1] * sy - chh).max(0.0),
+    };
     let tw = cw * t.chars().count() as f32 + 4.0;
     fill(pm, [x, y, x + tw, y + chh], st.rgb, 0.9);
     text(pm, x + 2.0, y + s as f32, t, s, [0, 0, 0]);
