@@ -89,7 +89,7 @@ pub struct BarChart<'a> {
 
 impl BarChart<'_> {
     pub fn render(&self) -> Markup {
-        let (left, right, top, bottom, plot_h) = (52.0, 12.0, 22.0, 44.0, 190.0);
+        let (left, right, top, bottom, plot_h) = (52.0, 12.0, 30.0, 44.0, 190.0);
         let plot_w = WIDTH - left - right;
         let height = top + plot_h + bottom;
         let max = self.bars.iter().map(|b| b.count).max().unwrap_or(0);
@@ -125,8 +125,9 @@ impl BarChart<'_> {
                     }
                     @if let Some((at, label)) = &self.marker {
                         @let x = left + slot * at;
-                        line.marker x1=(f1(x)) x2=(f1(x)) y1=(f1(top - 4.0)) y2=(f1(top + plot_h)) {}
-                        text.tick x=(f1(x + 4.0)) y=(f1(top + 6.0)) { (label) }
+                        // The label above the plot, clear of the bars' values.
+                        line.marker x1=(f1(x)) x2=(f1(x)) y1=(f1(top - 22.0)) y2=(f1(top + plot_h)) {}
+                        text.tick x=(f1(x + 4.0)) y=(f1(top - 14.0)) { (label) }
                     }
                     (axes(left, top, plot_w, plot_h))
                     text.axis x=(f1(left + plot_w / 2.0)) y=(f1(height - 8.0)) text-anchor="middle" { (self.x_label) }

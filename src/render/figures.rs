@@ -9,7 +9,9 @@ use super::charts::{
     Bar, BarChart, Group, GroupedBars, Series, ShapeScatter, CONFIG_COLOURS, COVERAGE_COLOURS,
     FAILURE_COLOURS,
 };
-use crate::report::{AssignmentReport, GroupStats, COVERAGE_AT, COVERAGE_HEADLINE, POSITIVE_BINS, SIZE_BUCKETS};
+use crate::report::{
+    AssignmentReport, GroupStats, COVERAGE_AT, COVERAGE_HEADLINE, POSITIVE_BINS, SIZE_BUCKETS,
+};
 
 /// Classes shown in a by-class chart at most (the largest; the JSON has every class).
 pub const MAX_CLASSES: usize = 20;
@@ -275,4 +277,3 @@ fn failures_chart(id: &str, by: &str, (groups, left_out): &ChartGroups<'_>) -> M
     }
     .render()
 }
-

@@ -18,7 +18,7 @@ use crate::pipeline::Engine;
 use crate::report::verdict::{count, likely_causes, verdict_lines};
 use crate::report::{
     AssignmentReport, AuditReport, DatasetSummary, GroupStats, Rate, WorstCase, COVERAGE_AT,
-    COVERAGE_HEADLINE, POSITIVE_BINS, SIZE_BUCKETS,
+    COVERAGE_HEADLINE, SIZE_BUCKETS,
 };
 use crate::voc::dataset::ImageEntry;
 
