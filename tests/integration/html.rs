@@ -617,3 +617,27 @@ fn gallery_of_missing_images_shows_placeholders_with_the_reason() {
                   fixtures/voc-mini/Annotations); pass --images DIR if the images are elsewhere";
     assert_eq!(html.matches(reason).count(), 6);
 }
+
+#[test]
+fn html_dash_writes_the_page_to_stdout_and_the_report_to_stderr() {
+    let o = ssd_assign(&["audit", "fixtures/voc-mini", "-q", "--html", "-"]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let page = String::from_utf8(o.stdout).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.ends_with("</html>"));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("Verdict: 16 objects in 8 images"));
+    let o = ssd_assign(&[
+        "audit",
+        "fixtures/voc-mini",
+        "-q",
+        "--html",
+        "-",
+        "--gt-csv",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "ssd-assign: error: --gt-csv - and --html -: only one of them can have the standard \
+         output\n"
+    );
+}
