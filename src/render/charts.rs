@@ -89,11 +89,13 @@ pub struct BarChart<'a> {
 
 impl BarChart<'_> {
     pub fn render(&self) -> Markup {
-        let (left, right, top, bottom, plot_h) = (52.0, 12.0, 30.0, 44.0, 190.0);
-        let plot_w = WIDTH - left - right;
-        let height = top + plot_h + bottom;
         let max = self.bars.iter().map(|b| b.count).max().unwrap_or(0);
         let ticks = ticks(max);
+        // Room for the widest tick label beside the axis label.
+        let widest = ticks.last().map_or(1.0, |t| text_width(&t.to_string()));
+        let (left, right, top, bottom, plot_h) = (30.0 + widest, 12.0, 30.0, 44.0, 190.0);
+        let plot_w = WIDTH - left - right;
+        let height = top + plot_h + bottom;
         let y_max = *ticks.last().expect("at least one tick") as f64;
         let y = |v: f64| top + plot_h - plot_h * v / y_max;
         let slot = plot_w / self.bars.len().max(1) as f64;
@@ -303,7 +305,9 @@ impl ShapeScatter<'_> {
                     (scatter_legend(left, t))
                     (log_grid((lo, hi), left, top, side, &px, &py))
                     line.diagonal x1=(f1(px(10f64.powf(lo)))) y1=(f1(py(10f64.powf(lo)))) x2=(f1(px(10f64.powf(hi)))) y2=(f1(py(10f64.powf(hi)))) {}
-                    text.tick x=(f1(px(1.6))) y=(f1(py(2.6))) { "w = h" }
+                    // Near the diagonal's lower end, where objects are rare.
+                    @let on_diagonal = 10f64.powf(lo + 0.3);
+                    text.tick x=(f1(px(on_diagonal) + 6.0)) y=(f1(py(on_diagonal) + 4.0)) { "w = h" }
                     @for c in &s.cells {
                         @let (w_lo, w_hi) = bin_edges(c.w_bin as usize);
                         @let (h_lo, h_hi) = bin_edges(c.h_bin as usize);
