@@ -28,6 +28,9 @@ pub struct AuditOptions {
     /// Also keep the objects' binned (w, h) in each configuration's report
     /// (`AssignmentReport::object_shapes`, the HTML page's scatter; never serialised).
     pub object_shapes: bool,
+    /// Cases kept for a gallery of pictures (`AssignmentReport::gallery_cases`, one per image;
+    /// `audit --html`); 0: none. The JSON and text reports are the same either way.
+    pub gallery: usize,
 }
 
 impl Default for AuditOptions {
@@ -38,6 +41,7 @@ impl Default for AuditOptions {
             max_unmatched: 1000,
             check_images: false,
             object_shapes: false,
+            gallery: 0,
         }
     }
 }
@@ -154,6 +158,7 @@ fn audit_configuration(
     if options.object_shapes {
         tally.keep_object_shapes();
     }
+    tally.keep_gallery(options.gallery);
     let shapes = PriorShapes::new(&engine.priors);
     engine.run(
         &setup.listing.entries,

@@ -161,6 +161,8 @@ pub fn audit_options(args: &AuditArgs) -> AuditOptions {
         check_images: args.check_images,
         // The page's (w, h) scatter; without --html the tally does no more than before.
         object_shapes: args.html.is_some(),
+        // The --html page's gallery (its --gallery N): the JSON and text are unchanged.
+        gallery: if args.html.is_some() { args.gallery } else { 0 },
     }
 }
 

@@ -70,9 +70,15 @@ fn rank(status: GtStatus) -> u8 {
 }
 
 /// The report's cases in the gallery's order, one per image, at most `n`: lost collisions and
-/// unmatched first, then by lowest best IoU, ties in the report's order (the examples of
-/// `objects_to_look_at`, then `worst_cases`).
+/// unmatched first, then by lowest best IoU. From the report's `gallery_cases` when the tally
+/// kept them, else from its examples of `objects_to_look_at` and its `worst_cases` (ties in that
+/// order).
 pub fn cases(report: &AssignmentReport, n: usize) -> Vec<&WorstCase> {
+    // The tally's own list when it kept one (`AssignmentTally::keep_gallery`): the worst image
+    // of the whole dataset, not only of the report's lists.
+    if !report.gallery_cases.is_empty() {
+        return report.gallery_cases.iter().take(n).collect();
+    }
     let mut all: Vec<&WorstCase> = report
         .objects_to_look_at
         .iter()
@@ -329,3 +335,50 @@ pub const GALLERY_CSS: &str = r#"
 .ssd-gallery figure:target .close { display: inline; }
 .ssd-gallery figure:target figcaption { font-size: .95em; }
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decoded(t: &Thumbnail) -> image::DynamicImage {
+        let Thumbnail::Jpeg { base64, .. } = t else {
+            panic!("{t:?}")
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .unwrap();
+        image::load_from_memory(&bytes).unwrap()
+    }
+
+    #[test]
+    fn thumbnails_fit_the_side_keep_the_shape_and_never_grow() {
+        let big = image::RgbImage::from_pixel(1000, 500, image::Rgb([200, 10, 10]));
+        let t = thumbnail(&big);
+        // The canvas is the real size; the pixels are reduced to 480 x 240.
+        assert!(matches!(
+            t,
+            Thumbnail::Jpeg {
+                width: 1000,
+                height: 500,
+                ..
+            }
+        ));
+        let img = decoded(&t);
+        assert_eq!((img.width(), img.height()), (480, 240));
+        let p = img.to_rgb8().get_pixel(240, 120).0;
+        assert!(p[0] > 180 && p[1] < 40 && p[2] < 40, "{p:?}");
+        let small = image::RgbImage::new(100, 60);
+        assert_eq!(decoded(&thumbnail(&small)).width(), 100);
+        let thin = image::RgbImage::new(3000, 1);
+        assert_eq!(decoded(&thumbnail(&thin)).height(), 1);
+    }
+
+    #[test]
+    fn the_legend_names_every_role_the_gallery_draws() {
+        let html = legend().into_string();
+        for role in Role::LEGEND {
+            let named = html.contains(role.style().legend);
+            assert_eq!(named, role != Role::CellPrior, "{role:?}");
+        }
+    }
+}

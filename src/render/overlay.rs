@@ -406,3 +406,6 @@ pub fn cell_priors(priors: &PriorSet, centre: &crate::geometry::CenterSize) -> V
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,6 +6,7 @@
 //! images x priors.
 
 pub mod findings;
+mod gallery_cases;
 pub mod gt_rows;
 pub mod shapes;
 pub mod text;
@@ -703,6 +704,10 @@ pub struct AssignmentReport {
     /// keep them (`audit --html`). Not serialised: the JSON report is the same either way.
     #[serde(skip)]
     pub object_shapes: Option<shapes::ObjectShapes>,
+    /// One case per image for a gallery of pictures, worst first: only when the tally was asked
+    /// ([`AssignmentTally::keep_gallery`], `audit --html`). Not serialised.
+    #[serde(skip)]
+    pub gallery_cases: Vec<WorstCase>,
 }
 
 /// Objects the matching fails in one way, with examples.
@@ -774,6 +779,8 @@ pub struct AssignmentTally {
     look_at_open: bool,
     /// The objects' (w, h), only when asked ([`Self::keep_object_shapes`]).
     object_shapes: Option<shapes::ShapeTally>,
+    /// Cases kept for a gallery ([`Self::keep_gallery`]; 0: none).
+    gallery: usize,
 }
 
 impl AssignmentTally {
@@ -810,6 +817,7 @@ impl AssignmentTally {
             look_at: Default::default(),
             look_at_open: true,
             object_shapes: None,
+            gallery: 0,
         }
     }
 
@@ -817,6 +825,13 @@ impl AssignmentTally {
     /// the HTML page's scatter). Off by default: the text and JSON reports do not show it.
     pub fn keep_object_shapes(&mut self) {
         self.object_shapes = Some(shapes::ShapeTally::new());
+    }
+
+    /// Also lists, in the report's `gallery_cases`, the worst object of each of the `n` worst
+    /// images (a gallery of pictures draws them). Off by default; the JSON and text reports are
+    /// the same either way.
+    pub fn keep_gallery(&mut self, n: usize) {
+        self.gallery = n;
     }
 
     pub fn add(&mut self, r: &ImageResult) {
@@ -919,6 +934,7 @@ impl AssignmentTally {
             unmatched_not_listed,
             objects_to_look_at,
             object_shapes,
+            gallery_cases: self.gallery_cases(self.gallery),
             config: self.config,
         }
     }

@@ -16,8 +16,14 @@ use crate::common::{engine, fixtures};
 
 /// The audit's report of `dataset` (its tally, as `audit` folds it: 20 worst, 3 examples).
 fn audit(engine: &Engine, dataset: &Path) -> (Listing, AssignmentReport) {
+    audit_keeping(engine, dataset, 0)
+}
+
+/// [`audit`], the tally keeping `gallery` cases for a gallery.
+fn audit_keeping(engine: &Engine, dataset: &Path, gallery: usize) -> (Listing, AssignmentReport) {
     let listing = list_datasets(&[dataset.to_path_buf()], None, None).expect("lists");
     let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
+    tally.keep_gallery(gallery);
     engine
         .run(
             &listing.entries,
@@ -213,4 +219,35 @@ fn gallery_goes_on_when_an_annotation_cannot_be_read_again() {
     assert!(items[1].scene.is_some());
     let html = gallery_markup(&items).into_string();
     assert!(html.contains("the annotation cannot be read again"));
+}
+
+/// With `keep_gallery`, the tally lists each image's worst object over the whole dataset (here
+/// the same order as from the report's lists, and street's worst is its unmatched person, not its
+/// bird of IoU 0.06), and the JSON report is the same bytes.
+#[test]
+fn a_tally_asked_for_a_gallery_lists_one_case_per_image_and_the_json_is_unchanged() {
+    let engine = engine(PriorSet::tiny_detector(), MatchParams::default());
+    let dataset = fixtures().join("pictures");
+    let (listing, plain) = audit(&engine, &dataset);
+    let (_, kept) = audit_keeping(&engine, &dataset, 24);
+    assert!(plain.gallery_cases.is_empty());
+    assert_eq!(
+        serde_json::to_string(&plain).unwrap(),
+        serde_json::to_string(&kept).unwrap()
+    );
+    let ids: Vec<&str> = kept
+        .gallery_cases
+        .iter()
+        .map(|c| c.image_id.as_str())
+        .collect();
+    let from_lists: Vec<String> = gallery(&plain, &engine, &listing.entries, 24)
+        .into_iter()
+        .map(|i| i.case.image_id)
+        .collect();
+    assert_eq!(ids, from_lists);
+    assert_eq!(kept.gallery_cases[1].class, "person");
+    let (_, two) = audit_keeping(&engine, &dataset, 2);
+    assert_eq!(two.gallery_cases.len(), 2);
+    let items = gallery(&kept, &engine, &listing.entries, 24);
+    assert_eq!(items.len(), 9);
 }
