@@ -344,6 +344,19 @@ impl Drop for StopOnDrop<'_> {
 }
 
 /// A rayon pool of `jobs` threads (0 = one per core).
+/// `f` of every item, each call with a reusable [`Worker`] of the thread it runs on, on rayon's
+/// global pool; the results in input order (so they do not depend on the thread count). For
+/// small independent jobs such as the gallery's pictures, each reading one image.
+pub fn map_in_order<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T, &mut Worker) -> R + Sync,
+) -> Vec<R> {
+    items
+        .par_iter()
+        .map_init(Worker::default, |w, item| f(item, w))
+        .collect()
+}
+
 pub fn thread_pool(jobs: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)

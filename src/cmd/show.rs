@@ -101,21 +101,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<Outcome> {
         )
         .into());
     }
-    let dataset = DatasetArgs {
-        datasets: vec![args.annotation.clone()],
-        split: None,
-        recursive: false,
-        images: args
-            .images
-            .clone()
-            .or_else(|| year_folder_images(&args.annotation)),
-        classes: args.classes.clone(),
-        coords: args.coords,
-        difficult: args.difficult,
-        clip: args.clip,
-        jobs: 1,
-        quiet: true,
-    };
+    let dataset = dataset_args(args);
     let setup = crate::cmd::setup(&dataset, &args.matching, prior_sets[0].clone())?;
     let [entry] = setup.listing.entries.as_slice() else {
         return Err(UsageError(format!(
@@ -135,30 +121,7 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Rejected);
         }
     };
-    let objects = &result.annotation.objects;
-    let focus = match args.object {
-        None => None,
-        Some(n) => Some(
-            objects
-                .iter()
-                .position(|o| o.index_in_file == n)
-                .ok_or_else(|| {
-                    let kept: Vec<String> = objects
-                        .iter()
-                        .map(|o| o.index_in_file.to_string())
-                        .collect();
-                    UsageError(format!(
-                        "--object {n}: {} has no object {n} to match (objects kept: {})",
-                        result.xml.display(),
-                        if kept.is_empty() {
-                            "none".into()
-                        } else {
-                            kept.join(", ")
-                        }
-                    ))
-                })?,
-        ),
-    };
+    let focus = args.object.map(|n| focus_of(n, &result)).transpose()?;
     let options = SceneOptions {
         focus,
         all_priors: args.all_priors,
@@ -186,6 +149,48 @@ pub fn run(args: &ShowArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// The dataset flags of the one annotation file to draw.
+fn dataset_args(args: &ShowArgs) -> DatasetArgs {
+    DatasetArgs {
+        datasets: vec![args.annotation.clone()],
+        split: None,
+        recursive: false,
+        images: args
+            .images
+            .clone()
+            .or_else(|| year_folder_images(&args.annotation)),
+        classes: args.classes.clone(),
+        coords: args.coords,
+        difficult: args.difficult,
+        clip: args.clip,
+        jobs: 1,
+        quiet: true,
+    }
+}
+
+/// The GT index of `--object N` (N: the position among the file's `<object>`s).
+fn focus_of(n: usize, result: &crate::pipeline::ImageResult) -> Result<usize, UsageError> {
+    let objects = &result.annotation.objects;
+    objects
+        .iter()
+        .position(|o| o.index_in_file == n)
+        .ok_or_else(|| {
+            let kept: Vec<String> = objects
+                .iter()
+                .map(|o| o.index_in_file.to_string())
+                .collect();
+            UsageError(format!(
+                "--object {n}: {} has no object {n} to match (objects kept: {})",
+                result.xml.display(),
+                if kept.is_empty() {
+                    "none".into()
+                } else {
+                    kept.join(", ")
+                }
+            ))
+        })
 }
 
 /// `VOC2012/JPEGImages` for `VOC2012/Annotations/x.xml`, when it exists: where the audit of the

@@ -26,8 +26,8 @@ use crate::voc::dataset::ImageEntry;
 
 /// Items in the gallery unless told otherwise (`--gallery N`).
 pub const DEFAULT_ITEMS: usize = 24;
-/// The longer side of a thumbnail, in pixels (VOC images are about 500: nearly full size).
-pub const THUMBNAIL_SIDE: u32 = 480;
+/// The longer side of a thumbnail, in pixels: VOC images (at most 500) are not resized.
+pub const THUMBNAIL_SIDE: u32 = 512;
 /// JPEG quality of the thumbnails.
 pub const JPEG_QUALITY: u8 = 80;
 
@@ -119,27 +119,24 @@ pub fn gallery(
             by_path.entry(p).or_insert(e);
         }
     }
-    let mut worker = Worker::default();
-    chosen
-        .into_iter()
-        .enumerate()
-        .map(|(k, case)| {
-            let anchor = format!("case-{}", k + 1);
-            match by_path.get(&case.path) {
-                Some(entry) => item(anchor, case, entry, engine, &mut worker),
-                None => GalleryItem {
-                    anchor,
-                    case: case.clone(),
-                    scene: None,
-                    image: Thumbnail::Placeholder {
-                        reason: format!("{}: not among the images listed", case.path),
-                        width: 4,
-                        height: 3,
-                    },
+    let numbered: Vec<(usize, &WorstCase)> = chosen.into_iter().enumerate().collect();
+    // Each item reads one image: they are made in parallel, in order.
+    crate::pipeline::map_in_order(&numbered, |&(k, case), worker| {
+        let anchor = format!("case-{}", k + 1);
+        match by_path.get(&case.path) {
+            Some(entry) => item(anchor, case, entry, engine, worker),
+            None => GalleryItem {
+                anchor,
+                case: case.clone(),
+                scene: None,
+                image: Thumbnail::Placeholder {
+                    reason: format!("{}: not among the images listed", case.path),
+                    width: 4,
+                    height: 3,
                 },
-            }
-        })
-        .collect()
+            },
+        }
+    })
 }
 
 /// One item: the image read and matched again, its picture loaded and reduced.
@@ -354,7 +351,7 @@ mod tests {
     fn thumbnails_fit_the_side_keep_the_shape_and_never_grow() {
         let big = image::RgbImage::from_pixel(1000, 500, image::Rgb([200, 10, 10]));
         let t = thumbnail(&big);
-        // The canvas is the real size; the pixels are reduced to 480 x 240.
+        // The canvas is the real size; the pixels are reduced to 512 x 256.
         assert!(matches!(
             t,
             Thumbnail::Jpeg {
@@ -364,8 +361,8 @@ mod tests {
             }
         ));
         let img = decoded(&t);
-        assert_eq!((img.width(), img.height()), (480, 240));
-        let p = img.to_rgb8().get_pixel(240, 120).0;
+        assert_eq!((img.width(), img.height()), (512, 256));
+        let p = img.to_rgb8().get_pixel(256, 128).0;
         assert!(p[0] > 180 && p[1] < 40 && p[2] < 40, "{p:?}");
         let small = image::RgbImage::new(100, 60);
         assert_eq!(decoded(&thumbnail(&small)).width(), 100);
