@@ -586,7 +586,8 @@ fn gallery_holds_the_worst_images_and_every_embedded_picture_decodes() {
     assert_eq!(images.len(), expected, "every image of the sample is there");
     for (kind, w, h) in &images {
         assert_eq!(kind, "image/jpeg");
-        assert!(*w.max(h) <= 480 && *w.min(h) > 50, "a thumbnail: {w}x{h}");
+        let side = ssd_assign::render::gallery::THUMBNAIL_SIDE;
+        assert!(*w.max(h) <= side && *w.min(h) > 50, "a thumbnail: {w}x{h}");
     }
     let (_, html) = audit_html(&["audit", set, "--gallery", "5"]);
     assert_eq!(gallery_items(&html), 5);
