@@ -25,6 +25,9 @@ pub struct AuditOptions {
     pub max_unmatched: usize,
     /// Also read every image's header (with the first configuration) and report what is wrong.
     pub check_images: bool,
+    /// Also keep the objects' binned (w, h) in each configuration's report
+    /// (`AssignmentReport::object_shapes`, the HTML page's scatter; never serialised).
+    pub object_shapes: bool,
     /// Cases kept for a gallery of pictures (`AssignmentReport::gallery_cases`, one per image;
     /// `audit --html`); 0: none. The JSON and text reports are the same either way.
     pub gallery: usize,
@@ -37,6 +40,7 @@ impl Default for AuditOptions {
             worst: 20,
             max_unmatched: 1000,
             check_images: false,
+            object_shapes: false,
             gallery: 0,
         }
     }
@@ -151,6 +155,9 @@ fn audit_configuration(
     let mut ds = first.then(|| DatasetTally::new(&setup.listing));
     let mut tally = AssignmentTally::new(&engine.priors, &engine.params, &engine.labels);
     tally.keep_examples(options.examples);
+    if options.object_shapes {
+        tally.keep_object_shapes();
+    }
     tally.keep_gallery(options.gallery);
     let shapes = PriorShapes::new(&engine.priors);
     engine.run(

@@ -56,7 +56,18 @@ pub struct AuditArgs {
     #[arg(long, default_value_t = 20, value_name = "N")]
     pub worst: usize,
 
-    /// Overwrite the --gt-csv and --findings files if they exist.
+    /// Also write the report as one self-contained HTML page to FILE (charts, the comparison
+    /// of several --priors side by side, a gallery of the worst cases drawn on their images);
+    /// written atomically, refused if FILE exists (--force). The text or JSON report still goes
+    /// to the standard output (`-`: the page does, and the report goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Worst cases drawn in the --html page's gallery (0: none).
+    #[arg(long, value_name = "N", default_value_t = crate::render::html::DEFAULT_GALLERY, requires = "html")]
+    pub gallery: usize,
+
+    /// Overwrite the --gt-csv, --findings and --html files if they exist.
     #[arg(long)]
     pub force: bool,
 
@@ -84,19 +95,35 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         }
     }
     let prior_sets: Vec<Arc<PriorSet>> = args.priors.resolve()?;
-    let (report, _setup) = audit_with_setup(args, &prior_sets)?;
+    let dash = Some(Path::new("-"));
+    if args.html.as_deref() == dash && args.gt_csv.as_deref() == dash {
+        anyhow::bail!("--gt-csv - and --html -: only one of them can have the standard output");
+    }
+    // Refused before any work when it exists (like --gt-csv).
+    let html_file = match &args.html {
+        Some(path) => {
+            Some(AtomicFile::create(path, args.force, "--html").map_err(anyhow::Error::msg)?)
+        }
+        None => None,
+    };
+    let (report, setup) = audit_with_setup(args, &prior_sets)?;
 
     let rendered = match args.format {
         ReportFormat::Text => text::render_with(&report, &text_options(args)),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
     };
-    // `--gt-csv -` has the standard output for the CSV: the report goes to stderr then.
-    if args.gt_csv.as_deref() == Some(std::path::Path::new("-")) {
+    // `--gt-csv -` (`--html -`) has the standard output for the CSV (the page): the report
+    // goes to stderr then.
+    if args.gt_csv.as_deref() == dash || args.html.as_deref() == dash {
         std::io::stderr().write_all(rendered.as_bytes())?;
     } else {
         let mut out = std::io::stdout().lock();
         out.write_all(rendered.as_bytes())?;
         out.flush()?;
+    }
+
+    if let Some(f) = html_file {
+        write_html(args, &report, &setup, f)?;
     }
 
     let gate_failed = args.fail_under_coverage.is_some_and(|x| {
@@ -132,8 +159,10 @@ pub fn audit_options(args: &AuditArgs) -> AuditOptions {
         worst: args.worst,
         max_unmatched: args.max_unmatched,
         check_images: args.check_images,
-        // The --html page's gallery sets it (its --gallery N): the JSON and text are unchanged.
-        gallery: 0,
+        // The page's (w, h) scatter; without --html the tally does no more than before.
+        object_shapes: args.html.is_some(),
+        // The --html page's gallery (its --gallery N): the JSON and text are unchanged.
+        gallery: if args.html.is_some() { args.gallery } else { 0 },
     }
 }
 
@@ -200,6 +229,31 @@ pub fn audit_with_setup(
         write_findings_file(&report.dataset, path, f)?;
     }
     Ok((report, setup))
+}
+
+/// Writes the `--html` page and puts it in place.
+fn write_html(
+    args: &AuditArgs,
+    report: &AuditReport,
+    setup: &Setup,
+    mut f: AtomicFile,
+) -> anyhow::Result<()> {
+    use crate::render::html::{render, GalleryInput, HtmlOptions};
+    // The gallery draws the first configuration's worst cases: the setup's engine has its priors.
+    let gallery = GalleryInput {
+        engine: &setup.engine,
+        entries: &setup.listing.entries,
+        n: args.gallery,
+    };
+    let opts = HtmlOptions {
+        examples: args.examples.unwrap_or(crate::report::DEFAULT_EXAMPLES),
+        worst: args.worst,
+    };
+    let page = render(report, Some(gallery), &opts);
+    let path = args.html.as_deref().expect("set with the file");
+    f.write_all(page.as_bytes())
+        .and_then(|()| f.commit())
+        .with_context(|| format!("--html: writing {}", path.display()))
 }
 
 /// Flushes the `--gt-csv` rows and puts the file in place.

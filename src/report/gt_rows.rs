@@ -96,6 +96,11 @@ impl PriorShapes {
         PriorShapes { shapes }
     }
 
+    /// The distinct (w, h), by width then height.
+    pub fn shapes(&self) -> &[(f32, f32)] {
+        &self.shapes
+    }
+
     /// Best IoU between `gt` and any prior shape centred on the GT's centre: what the GT would
     /// get if the grid had a cell exactly there.
     pub fn best_iou(&self, gt: &Corners) -> f32 {

@@ -8,7 +8,9 @@
 pub mod findings;
 mod gallery_cases;
 pub mod gt_rows;
+pub mod shapes;
 pub mod text;
+pub mod verdict;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -698,6 +700,10 @@ pub struct AssignmentReport {
     /// The objects the matching fails, one group per kind (unmatched, lost collision,
     /// forced-only: the figures of `overall`), each with its first examples in dataset order.
     pub objects_to_look_at: Vec<LookAtGroup>,
+    /// The objects' (w, h), binned, and the prior shapes: only when the tally was asked to
+    /// keep them (`audit --html`). Not serialised: the JSON report is the same either way.
+    #[serde(skip)]
+    pub object_shapes: Option<shapes::ObjectShapes>,
     /// One case per image for a gallery of pictures, worst first: only when the tally was asked
     /// ([`AssignmentTally::keep_gallery`], `audit --html`). Not serialised.
     #[serde(skip)]
@@ -771,6 +777,8 @@ pub struct AssignmentTally {
     look_at: [Vec<u32>; 3],
     /// Some list of `look_at` still wants examples.
     look_at_open: bool,
+    /// The objects' (w, h), only when asked ([`Self::keep_object_shapes`]).
+    object_shapes: Option<shapes::ShapeTally>,
     /// Cases kept for a gallery ([`Self::keep_gallery`]; 0: none).
     gallery: usize,
 }
@@ -808,8 +816,15 @@ impl AssignmentTally {
             examples: DEFAULT_EXAMPLES,
             look_at: Default::default(),
             look_at_open: true,
+            object_shapes: None,
             gallery: 0,
         }
+    }
+
+    /// Also keeps the objects' normalised (w, h), binned ([`AssignmentReport::object_shapes`]:
+    /// the HTML page's scatter). Off by default: the text and JSON reports do not show it.
+    pub fn keep_object_shapes(&mut self) {
+        self.object_shapes = Some(shapes::ShapeTally::new());
     }
 
     /// Also lists, in the report's `gallery_cases`, the worst object of each of the `n` worst
@@ -837,6 +852,9 @@ impl AssignmentTally {
                 lost: g.lost_collision,
             };
             self.groups.add(&record, &c, self.config.threshold);
+            if let Some(t) = self.object_shapes.as_mut() {
+                t.add(c.w, c.h, record.shape_iou >= self.config.threshold);
+            }
             // One branch per GT, rarely taken once the examples are found.
             if (record.positives == 0 || record.lost || record.forced_only) && self.look_at_open {
                 let failed = [
@@ -872,7 +890,7 @@ impl AssignmentTally {
     /// Builds the report; `worst` is how many lowest-IoU GTs to list, followed by the unmatched
     /// GTs not among them, at most `max_unmatched` of those (a crowded set can have hundreds of
     /// thousands; the GT table lists every one).
-    pub fn finish(self, worst: usize, max_unmatched: usize) -> AssignmentReport {
+    pub fn finish(mut self, worst: usize, max_unmatched: usize) -> AssignmentReport {
         let g = &self.groups;
         let n = g.overall.n;
         let positives_per_gt = POSITIVE_BINS
@@ -881,6 +899,10 @@ impl AssignmentTally {
             .map(|((name, _, _), c)| (name.to_string(), c))
             .collect();
         let (picked, unmatched_not_listed) = self.worst_case_order(worst, max_unmatched);
+        let object_shapes = self
+            .object_shapes
+            .take()
+            .map(|t| t.finish(self.shapes.shapes().to_vec(), self.config.threshold));
         let o = &g.overall;
         let objects_to_look_at = LOOK_AT
             .iter()
@@ -911,6 +933,7 @@ impl AssignmentTally {
             worst_cases: picked.into_iter().map(|k| self.case(k)).collect(),
             unmatched_not_listed,
             objects_to_look_at,
+            object_shapes,
             gallery_cases: self.gallery_cases(self.gallery),
             config: self.config,
         }

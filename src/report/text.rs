@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::findings;
+use super::verdict::{count, likely_causes, verdict_lines};
 use super::{AssignmentReport, AuditReport, DatasetSummary, GroupStats, Rate};
-use crate::findings::{Category, FindingKind};
 
 /// A table with a header row; the first column is left-aligned, the rest right-aligned.
 struct Table {
@@ -140,112 +140,6 @@ pub fn render_with(report: &AuditReport, opts: &TextOptions) -> String {
     out
 }
 
-/// A likely cause of what the verdict reports, with the share of objects (or files) it
-/// concerns.
-struct Cause {
-    share: f64,
-    text: String,
-}
-
-fn pct_of(share: f64) -> String {
-    format!("{:.1}%", 100.0 * share)
-}
-
-/// Causes that concern the dataset whatever the priors.
-fn dataset_causes(d: &DatasetSummary) -> Vec<Cause> {
-    let mut causes = Vec::new();
-    let zero = d.group(FindingKind::ZeroBasedCoordinate);
-    if let Some(g) = zero {
-        let share = g.count as f64 / d.objects.max(1) as f64;
-        // A few boxes at x = 0 are a labelling slip; many are an exporter's convention.
-        if g.count >= 3 && share >= 0.005 {
-            causes.push(Cause {
-                share,
-                text: format!(
-                    "exporter looks 0-based: {} boxes in {} files have a coordinate of 0 and \
-                     extend past the left/top edge; --coords zero-based reads them as such",
-                    g.count, g.files
-                ),
-            });
-        }
-    }
-    if d.files_rejected > 0 {
-        let main = d
-            .findings
-            .iter()
-            .filter(|g| g.category == Category::FileRejected)
-            // The largest kind; the first of equal ones.
-            .max_by(|a, b| a.count.cmp(&b.count).then(b.kind.cmp(&a.kind)))
-            .expect("a rejected file has a group");
-        let share = d.files_rejected as f64 / (d.images + d.files_rejected).max(1) as f64;
-        causes.push(Cause {
-            share,
-            text: format!(
-                "{} of files rejected ({} {}: {})",
-                pct_of(share),
-                main.count,
-                main.title,
-                main.fix
-            ),
-        });
-    }
-    if d.skipped_invalid > 0 {
-        let share = d.skipped_invalid as f64 / (d.objects + d.skipped_invalid).max(1) as f64;
-        causes.push(Cause {
-            share,
-            text: format!("{} of objects rejected as invalid", pct_of(share)),
-        });
-    }
-    if d.skipped_unknown_class_total > 0 {
-        let share = d.skipped_unknown_class_total as f64
-            / (d.objects + d.skipped_unknown_class_total).max(1) as f64;
-        causes.push(Cause {
-            share,
-            text: format!(
-                "{} of objects have a class not in the label map (--classes auto or FILE?)",
-                pct_of(share)
-            ),
-        });
-    }
-    causes
-}
-
-/// Causes that depend on the prior set.
-fn assignment_causes(a: &AssignmentReport) -> Vec<Cause> {
-    let s = &a.shape_vs_grid;
-    let mut causes = vec![
-        Cause {
-            share: s.lost_to_grid.rate,
-            text: format!(
-                "{} lost to grid spacing (a prior shape fits them, but no prior is centred close \
-                 enough: a finer grid helps)",
-                pct_of(s.lost_to_grid.rate)
-            ),
-        },
-        Cause {
-            share: s.shapes_do_not_fit.rate,
-            text: {
-                let small = s.by_size.first().map_or(0, |r| r.shapes_do_not_fit);
-                format!(
-                    "{} fit no prior shape even at their centre ({} of them small): the scales \
-                     or aspect ratios are wrong for them",
-                    pct_of(s.shapes_do_not_fit.rate),
-                    small
-                )
-            },
-        },
-    ];
-    let lost = &a.overall.lost_collision;
-    causes.push(Cause {
-        share: lost.rate,
-        text: format!(
-            "{} lost a collision (--collision optimal keeps a forced prior for each)",
-            pct_of(lost.rate)
-        ),
-    });
-    causes
-}
-
 /// The first lines: what is wrong for each prior set, in numbers and words, and why.
 fn render_verdict(report: &AuditReport, out: &mut String) {
     render_verdict_totals(report, out);
@@ -290,15 +184,6 @@ fn render_verdict_totals(report: &AuditReport, out: &mut String) {
     );
 }
 
-/// `1 file`, `2 files`.
-fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// One configuration's verdict on one line (more than 4 configurations).
 fn render_verdict_line(a: &AssignmentReport, out: &mut String) {
     let o = &a.overall;
@@ -317,7 +202,6 @@ fn render_verdict_line(a: &AssignmentReport, out: &mut String) {
 /// One configuration's verdict as a block of labelled lines, under its name when there are
 /// several (`named`), with its likely causes.
 fn render_verdict_block(a: &AssignmentReport, d: &DatasetSummary, named: bool, out: &mut String) {
-    let o = &a.overall;
     let indent = if named {
         let _ = writeln!(
             out,
@@ -329,31 +213,15 @@ fn render_verdict_block(a: &AssignmentReport, d: &DatasetSummary, named: bool, o
         "  "
     };
     let w = if named { 15 } else { 17 };
-    let _ = writeln!(
-        out,
-        "{indent}{:<w$}{:<16} objects have no positive prior: the model never learns them",
-        "never learned",
-        pct(&o.unmatched)
-    );
-    let _ = writeln!(
-        out,
-        "{indent}{:<w$}{:<16} learn only from a forced prior below the threshold",
-        "forced-only",
-        pct(&o.forced_only)
-    );
-    let _ = writeln!(
-        out,
-        "{indent}{:<w$}{:<16} lost their forced prior to a later object",
-        "lost collision",
-        pct(&o.lost_collision)
-    );
-    let _ = writeln!(
-        out,
-        "{indent}{:<w$}{:<16} have a prior with IoU >= {}",
-        format!("coverage@{}", a.config.threshold),
-        pct(&a.coverage_at_threshold),
-        a.config.threshold
-    );
+    for l in verdict_lines(a) {
+        let _ = writeln!(
+            out,
+            "{indent}{:<w$}{:<16} {}",
+            l.label,
+            pct(&l.rate),
+            l.says
+        );
+    }
     render_likely_causes(a, d, indent, w, out);
 }
 
@@ -366,11 +234,7 @@ fn render_likely_causes(
     w: usize,
     out: &mut String,
 ) {
-    let mut causes = assignment_causes(a);
-    causes.extend(dataset_causes(d));
-    // Largest share first; ties keep the order above.
-    causes.sort_by(|x, y| y.share.total_cmp(&x.share));
-    let picked: Vec<&Cause> = causes.iter().filter(|c| c.share >= 0.01).take(2).collect();
+    let picked = likely_causes(a, d);
     if picked.is_empty() {
         let _ = writeln!(out, "{indent}{:<w$}none stands out", "likely causes");
     }
