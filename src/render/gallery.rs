@@ -23,6 +23,7 @@ use crate::pipeline::{Engine, Worker};
 use crate::report::gt_rows::GtStatus;
 use crate::report::{AssignmentReport, WorstCase};
 use crate::voc::dataset::ImageEntry;
+use crate::voc::source::{AnnotationSource, Listed};
 
 /// Items in the gallery unless told otherwise (`--gallery N`).
 pub const DEFAULT_ITEMS: usize = 24;
@@ -114,7 +115,7 @@ pub fn gallery(
     let wanted: std::collections::BTreeSet<&str> = chosen.iter().map(|c| c.path.as_str()).collect();
     let mut by_path: std::collections::BTreeMap<String, &ImageEntry> = Default::default();
     for e in entries {
-        let p = e.xml().display().to_string();
+        let p = Listed.location(e).display().to_string();
         if wanted.contains(p.as_str()) {
             by_path.entry(p).or_insert(e);
         }

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use super::archive::Archive;
 use super::dataset::ImageEntry;
 use super::images::{
-    check_image, check_image_in, image_size, image_size_in, read_image_info, ImageCheck, ImageInfo,
-    ImageStore,
+    check_image, check_image_in, find_image, find_image_in, image_size, image_size_in,
+    read_image_info, ImageCheck, ImageInfo, ImageStore,
 };
 use super::input::{read_into, InputError, InputKind};
 use super::{
@@ -112,6 +112,41 @@ impl AnnotationSource for Listed {
         match entry.archive() {
             Some(a) => check_image_in(&Members(a), entry, annotation),
             None => check_image(entry, annotation),
+        }
+    }
+}
+
+impl Listed {
+    /// Where the entry's image is (by `<filename>`, then by id), the way the audit finds it:
+    /// among the archive's members for an entry of an archive, else on disk.
+    pub fn find_image(&self, entry: &ImageEntry, filename: Option<&str>) -> Option<PathBuf> {
+        match entry.archive() {
+            Some(a) => find_image_in(&Members(a), entry, filename),
+            None => find_image(entry, filename),
+        }
+    }
+
+    /// Reads the whole image at `path` (what [`Listed::find_image`] gave) into `buf`, at most
+    /// `cap` bytes: the pictures decode it. A member of a `.tar.gz` is not kept by the stream
+    /// pass (only its header facts), and says so.
+    pub fn read_image(
+        &self,
+        entry: &ImageEntry,
+        path: &Path,
+        cap: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), InputError> {
+        match entry.archive().filter(|a| a.member_of(path).is_some()) {
+            Some(a) => a.read_within(path, InputKind::Image, cap, buf),
+            None => {
+                use std::io::Read;
+                let (file, _) = super::input::open(path, InputKind::Image)?;
+                buf.clear();
+                file.take(cap)
+                    .read_to_end(buf)
+                    .map_err(|e| InputError::Read(e.to_string()))?;
+                Ok(())
+            }
         }
     }
 }

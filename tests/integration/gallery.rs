@@ -251,3 +251,56 @@ fn a_tally_asked_for_a_gallery_lists_one_case_per_image_and_the_json_is_unchange
     let items = gallery(&kept, &engine, &listing.entries, 24);
     assert_eq!(items.len(), 9);
 }
+
+/// The gallery of an archive of fixtures/pictures: a `.tar` and a `.zip` give the folder's
+/// items (the same images decoded from their members, the same thumbnails); a `.tar.gz` keeps
+/// only its images' header facts, so each item the folder draws on its image is drawn on a
+/// blank canvas of `<size>` that says why.
+#[test]
+fn an_archive_gallery_draws_on_the_images_inside_it() {
+    use crate::archive_builders::{archive_bytes, folder_members, write_to, Kind, Order, Prefix};
+    let engine = engine(PriorSet::tiny_detector(), MatchParams::default());
+    let folder = fixtures().join("pictures");
+    let (listing, report) = audit(&engine, &folder);
+    let expected = gallery(&report, &engine, &listing.entries, 24);
+    assert!(
+        expected
+            .iter()
+            .filter(|i| matches!(i.image, Thumbnail::Jpeg { .. }))
+            .count()
+            >= 5
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let members = folder_members(&folder, Prefix::Folder("pictures"), Order::Sorted, |_| true);
+    for kind in [Kind::Tar, Kind::Zip, Kind::TarGz] {
+        let name = format!("pictures.{}", kind.ext());
+        let archive = write_to(dir.path(), &name, &archive_bytes(kind, &members));
+        let (listing, report) = audit(&engine, &archive);
+        let items = gallery(&report, &engine, &listing.entries, 24);
+        assert_eq!(items.len(), expected.len(), "{name}");
+        for (got, want) in items.iter().zip(&expected) {
+            assert_eq!(got.case.image_id, want.case.image_id, "{name}");
+            match (&got.image, &want.image, kind) {
+                (
+                    got @ Thumbnail::Jpeg { .. },
+                    want @ Thumbnail::Jpeg { .. },
+                    Kind::Tar | Kind::Zip,
+                ) => {
+                    assert_eq!(got, want, "{name}")
+                }
+                (Thumbnail::Placeholder { reason, .. }, Thumbnail::Jpeg { .. }, Kind::TarGz) => {
+                    assert!(
+                        reason.contains("not kept from the compressed stream"),
+                        "{name}: {reason}"
+                    );
+                    assert!(
+                        reason.contains(&format!("{name}:pictures/JPEGImages/")),
+                        "{reason}"
+                    );
+                }
+                (Thumbnail::Placeholder { .. }, Thumbnail::Placeholder { .. }, _) => {}
+                (g, w, _) => panic!("{name}: {} is {g:?}, the folder's {w:?}", got.case.image_id),
+            }
+        }
+    }
+}

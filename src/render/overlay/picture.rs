@@ -11,7 +11,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::voc::dataset::ImageEntry;
-use crate::voc::input::{self, InputKind};
+use crate::voc::input::{self, InputError, InputKind};
+use crate::voc::source::Listed;
 use crate::voc::Annotation;
 
 /// Images with more pixels than this (40 million: 7300 x 5500) are not decoded.
@@ -58,34 +59,68 @@ pub enum PictureError {
 }
 
 /// Finds `entry`'s image (by `<filename>`, then by id) and loads it.
+/// An image inside an archive is read from the archive's member (a `.tar.gz` keeps only
+/// its header facts: the placeholder says so).
 pub fn find_and_load(entry: &ImageEntry, annotation: &Annotation) -> Result<Picture, PictureError> {
-    let path =
-        crate::voc::images::find_image(entry, annotation.filename.as_deref()).ok_or_else(|| {
-            PictureError::Missing {
-                looked_in: entry.image_dirs().to_vec(),
-            }
+    let path = Listed
+        .find_image(entry, annotation.filename.as_deref())
+        .ok_or_else(|| PictureError::Missing {
+            looked_in: entry
+                .image_dirs()
+                .iter()
+                .map(|d| entry.archive().map_or_else(|| d.clone(), |a| a.shown(d)))
+                .collect(),
         })?;
-    load(&path)
+    let shown = entry
+        .archive()
+        .map_or_else(|| path.clone(), |a| a.shown(&path));
+    let mut bytes = Vec::new();
+    Listed
+        .read_image(entry, &path, MAX_FILE_BYTES, &mut bytes)
+        .map_err(|e| unreadable(&shown, e))?;
+    from_bytes(&shown, bytes)
+}
+
+/// Why the bytes of `path` could not be read, in the placeholder's words.
+fn unreadable(path: &Path, e: InputError) -> PictureError {
+    let message = match e {
+        InputError::TooLarge { .. } => format!(
+            "the file is more than the {} MB a picture reads",
+            MAX_FILE_BYTES >> 20
+        ),
+        e => e.to_string(),
+    };
+    PictureError::Unreadable {
+        path: path.to_path_buf(),
+        message,
+    }
 }
 
 /// Reads and decodes the image at `path` within the limits above.
 pub fn load(path: &Path) -> Result<Picture, PictureError> {
-    let unreadable = |message: String| PictureError::Unreadable {
-        path: path.to_path_buf(),
-        message,
-    };
-    let (file, len) = input::open(path, InputKind::Image).map_err(|e| unreadable(e.to_string()))?;
+    let (file, len) = input::open(path, InputKind::Image).map_err(|e| unreadable(path, e))?;
     if len > MAX_FILE_BYTES {
-        return Err(unreadable(format!(
-            "the file is {} MB, more than the {} MB a picture reads",
-            len >> 20,
-            MAX_FILE_BYTES >> 20
-        )));
+        return Err(unreadable(
+            path,
+            InputError::TooLarge {
+                kind: InputKind::Image,
+                size: len,
+            },
+        ));
     }
     let mut bytes = Vec::with_capacity(len as usize);
     file.take(MAX_FILE_BYTES)
         .read_to_end(&mut bytes)
-        .map_err(|e| unreadable(e.to_string()))?;
+        .map_err(|e| unreadable(path, InputError::Read(e.to_string())))?;
+    from_bytes(path, bytes)
+}
+
+/// Decodes the image read from `path` within the limits above.
+fn from_bytes(path: &Path, bytes: Vec<u8>) -> Result<Picture, PictureError> {
+    let unreadable = |message: String| PictureError::Unreadable {
+        path: path.to_path_buf(),
+        message,
+    };
     // Decoders are fuzzed upstream, but a panic in one must not take the run down with it.
     let decoded = std::panic::catch_unwind(|| decode(path, &bytes))
         .unwrap_or_else(|_| Err(unreadable("the image decoder failed".into())))?;

@@ -207,13 +207,24 @@ impl Archive {
     /// Reads the member at `path` (`ARCHIVE/member`), a `kind` file, into `buf` (replacing
     /// its contents), within the kind's cap whatever the member's header says.
     pub fn read(&self, path: &Path, kind: InputKind, buf: &mut Vec<u8>) -> Result<(), InputError> {
+        self.read_within(path, kind, kind.cap(), buf)
+    }
+
+    /// [`Archive::read`] with a cap of `cap` bytes instead of the kind's (the pictures read
+    /// whole images, within their own cap).
+    pub fn read_within(
+        &self,
+        path: &Path,
+        kind: InputKind,
+        cap: u64,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), InputError> {
         buf.clear();
         let data = match self.member_of(path).and_then(|m| self.nodes.get(m)) {
             Some(Node::File(d)) => d,
             Some(Node::Dir(_)) => return Err(InputError::Directory(kind)),
             None => return Err(InputError::Read("no such member in the archive".into())),
         };
-        let cap = kind.cap();
         match data {
             Data::At { offset, size } => {
                 if *size > cap {
@@ -230,7 +241,7 @@ impl Archive {
                     _ => read_error(e),
                 })
             }
-            Data::Zip { index } => zip::read(self.zip_archive(), *index, kind, buf),
+            Data::Zip { index } => zip::read(self.zip_archive(), *index, kind, cap, buf),
             Data::Kept(bytes) => {
                 buf.extend_from_slice(bytes);
                 Ok(())

@@ -88,19 +88,19 @@ fn repeated_names(file: &Arc<File>, start: u64) -> std::collections::HashMap<Vec
     seen
 }
 
-/// Reads member `index` (a `kind` file) into `buf`, within the kind's cap and [`MAX_RATIO`]
+/// Reads member `index` (a `kind` file) into `buf`, within `cap` bytes and [`MAX_RATIO`]
 /// times its compressed size, whatever its header says.
 pub(super) fn read(
     zip: &ZipArchive<Slice>,
     index: usize,
     kind: InputKind,
+    cap: u64,
     buf: &mut Vec<u8>,
 ) -> Result<(), InputError> {
     let mut zip = zip.clone();
     let mut member = zip
         .by_index(index)
         .map_err(|e| InputError::Read(e.to_string()))?;
-    let cap = kind.cap();
     if member.size() > cap {
         return Err(InputError::TooLarge {
             kind,
