@@ -21,3 +21,7 @@ export SSD_ASSIGN_BIN="$target/debug/ssd-assign"
 CARGO_TARGET_DIR="$target/python" "${pip[@]}" install --no-build-isolation ./python
 cd python/tests
 "$venv/bin/python" -m pytest -q -p no:cacheprovider
+# The binding's own Rust is held to the root crate's standard.
+cd "$root/python"
+cargo fmt --check
+CARGO_TARGET_DIR="$target" cargo clippy --quiet -- -D warnings

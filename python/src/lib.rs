@@ -274,6 +274,8 @@ fn audit<'py>(
         worst,
         max_unmatched,
         check_images,
+        // What only the HTML page asks for: the JSON report is the same without it.
+        ..AuditOptions::default()
     };
     let json = py.detach(|| -> PyResult<String> {
         let setup = ssd_assign::setup::setup(&spec, sets[0].clone(), params, coder)
