@@ -93,6 +93,28 @@ pub fn parse_variances(s: &str) -> Result<Variances, FlagValueError> {
     })
 }
 
+/// How each annotation is read: the label map and the coordinate, difficult and clipping
+/// rules (every subcommand that reads annotations, `show` included).
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// Label map: `voc` (the reference's 20 classes), `auto` (sorted names found), or a file
+    /// with one class name a line.
+    #[arg(long, default_value = "voc", value_name = "voc|auto|FILE", value_parser = ClassesSpec::parse)]
+    pub classes: ClassesSpec,
+
+    /// Pixel coordinates are VOC's 1-based (subtract 1, as the reference) or already 0-based.
+    #[arg(long, value_parser = choices::<CoordBase>(COORDS), default_value_t = CoordBase::OneBased)]
+    pub coords: CoordBase,
+
+    /// Keep objects marked difficult (the reference's training default) or drop them.
+    #[arg(long, value_parser = choices::<DifficultPolicy>(DIFFICULT), default_value_t = DifficultPolicy::Keep)]
+    pub difficult: DifficultPolicy,
+
+    /// Clamp boxes that extend outside the image to its borders (the reference does not).
+    #[arg(long)]
+    pub clip: bool,
+}
+
 /// Which images, and how to read them.
 #[derive(Debug, Clone, Args)]
 pub struct DatasetArgs {
@@ -116,22 +138,8 @@ pub struct DatasetArgs {
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
 
-    /// Label map: `voc` (the reference's 20 classes), `auto` (sorted names found), or a file
-    /// with one class name a line.
-    #[arg(long, default_value = "voc", value_name = "voc|auto|FILE", value_parser = ClassesSpec::parse)]
-    pub classes: ClassesSpec,
-
-    /// Pixel coordinates are VOC's 1-based (subtract 1, as the reference) or already 0-based.
-    #[arg(long, value_parser = choices::<CoordBase>(COORDS), default_value_t = CoordBase::OneBased)]
-    pub coords: CoordBase,
-
-    /// Keep objects marked difficult (the reference's training default) or drop them.
-    #[arg(long, value_parser = choices::<DifficultPolicy>(DIFFICULT), default_value_t = DifficultPolicy::Keep)]
-    pub difficult: DifficultPolicy,
-
-    /// Clamp boxes that extend outside the image to its borders (the reference does not).
-    #[arg(long)]
-    pub clip: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     /// Threads reading and matching images, the main thread included (0 = one per core).
     #[arg(long, short = 'j', default_value_t = 0, value_name = "N")]

@@ -476,7 +476,7 @@ fn manifest(
         split: args.dataset.split.clone(),
         format: args.format,
         label_map: LabelMapInfo {
-            source: args.dataset.classes.to_string(),
+            source: args.dataset.read.classes.to_string(),
             names: class_names(engine),
         },
         priors: PriorsInfo {

@@ -99,11 +99,11 @@ pub fn dataset_spec(d: &DatasetArgs) -> DatasetSpec {
         split: d.split.clone(),
         images: d.images.clone(),
         recursive: d.recursive,
-        classes: d.classes.clone(),
+        classes: d.read.classes.clone(),
         read: ReadOptions {
-            coords: d.coords,
-            difficult: d.difficult,
-            clip: d.clip,
+            coords: d.read.coords,
+            difficult: d.read.difficult,
+            clip: d.read.clip,
         },
         jobs: d.jobs,
     }

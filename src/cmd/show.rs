@@ -10,14 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 
-use crate::cmd::args::{
-    choices, ClassesSpec, DatasetArgs, MatchArgs, PriorsArgs, COORDS, DIFFICULT,
-};
+use crate::cmd::args::{DatasetArgs, MatchArgs, PriorsArgs, ReadArgs};
 use crate::cmd::{Outcome, UsageError};
 use crate::pipeline::Worker;
 use crate::render::overlay::{self, raster, svg, Drawing, SceneOptions};
 use crate::sink::atomic::AtomicFile;
-use crate::voc::{CoordBase, DifficultPolicy};
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
@@ -48,22 +45,8 @@ pub struct ShowArgs {
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
 
-    /// Label map: `voc` (the reference's 20 classes), `auto` (the names in this file), or a
-    /// file with one class name a line.
-    #[arg(long, default_value = "voc", value_name = "voc|auto|FILE", value_parser = ClassesSpec::parse)]
-    pub classes: ClassesSpec,
-
-    /// Pixel coordinates are VOC's 1-based (subtract 1, as the reference) or already 0-based.
-    #[arg(long, value_parser = choices::<CoordBase>(COORDS), default_value_t = CoordBase::OneBased)]
-    pub coords: CoordBase,
-
-    /// Keep objects marked difficult (the reference's training default) or drop them.
-    #[arg(long, value_parser = choices::<DifficultPolicy>(DIFFICULT), default_value_t = DifficultPolicy::Keep)]
-    pub difficult: DifficultPolicy,
-
-    /// Clamp boxes that extend outside the image to its borders (the reference does not).
-    #[arg(long)]
-    pub clip: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub matching: MatchArgs,
@@ -161,10 +144,7 @@ fn dataset_args(args: &ShowArgs) -> DatasetArgs {
             .images
             .clone()
             .or_else(|| year_folder_images(&args.annotation)),
-        classes: args.classes.clone(),
-        coords: args.coords,
-        difficult: args.difficult,
-        clip: args.clip,
+        read: args.read.clone(),
         jobs: 1,
         quiet: true,
     }
