@@ -247,7 +247,7 @@ pub fn legend() -> Markup {
                 @let st = role.style();
                 li class=(role_class(role)) {
                     svg width="26" height="14" viewBox="0 0 26 14" {
-                        rect x="2" y="2" width="22" height="10" fill="none" stroke=(st.hex)
+                        rect x="2" y="2" width="22" height="10" fill="none" stroke=(st.hex())
                             stroke-width="2.5" stroke-dasharray=[st.dashed.then_some("5 3")] {}
                     }
                     " " (st.legend)

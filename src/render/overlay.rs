@@ -42,8 +42,6 @@ pub enum Role {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Style {
     pub rgb: [u8; 3],
-    /// The same colour as `#rrggbb`.
-    pub hex: &'static str,
     /// Stroke width in pixels of a full-size picture (the focus is drawn twice as wide).
     pub width: f32,
     /// Opacity of the stroke: priors faint, objects solid.
@@ -52,6 +50,14 @@ pub struct Style {
     pub dashed: bool,
     /// What the legend says.
     pub legend: &'static str,
+}
+
+impl Style {
+    /// The colour as `#rrggbb`, for SVG and CSS.
+    pub fn hex(&self) -> String {
+        let [r, g, b] = self.rgb;
+        format!("#{r:02x}{g:02x}{b:02x}")
+    }
 }
 
 impl Role {
@@ -66,28 +72,19 @@ impl Role {
     ];
 
     pub fn style(self) -> Style {
-        let s = |rgb, hex, width, opacity, dashed, legend| Style {
+        let s = |rgb, width, opacity, dashed, legend| Style {
             rgb,
-            hex,
             width,
             opacity,
             dashed,
             legend,
         };
         match self {
-            Role::Object => s([0, 158, 115], "#009e73", 2.0, 1.0, false, "object"),
-            Role::BestPrior => s([230, 159, 0], "#e69f00", 2.0, 0.95, false, "its best prior"),
-            Role::Positive => s(
-                [86, 180, 233],
-                "#56b4e9",
-                1.0,
-                0.8,
-                false,
-                "its other positive priors",
-            ),
+            Role::Object => s([0, 158, 115], 2.0, 1.0, false, "object"),
+            Role::BestPrior => s([230, 159, 0], 2.0, 0.95, false, "its best prior"),
+            Role::Positive => s([86, 180, 233], 1.0, 0.8, false, "its other positive priors"),
             Role::Taker => s(
                 [204, 121, 167],
-                "#cc79a7",
                 2.0,
                 1.0,
                 false,
@@ -95,20 +92,12 @@ impl Role {
             ),
             Role::SharedPrior => s(
                 [213, 94, 0],
-                "#d55e00",
                 2.0,
                 1.0,
                 true,
                 "shared prior (lost collision)",
             ),
-            Role::CellPrior => s(
-                [240, 228, 66],
-                "#f0e442",
-                1.0,
-                0.6,
-                false,
-                "priors of its cells",
-            ),
+            Role::CellPrior => s([240, 228, 66], 1.0, 0.6, false, "priors of its cells"),
         }
     }
 

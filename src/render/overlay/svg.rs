@@ -89,14 +89,14 @@ fn mark(m: &Mark, sx: f32, sy: f32, font: f32) -> Markup {
                 stroke="#000" stroke-opacity=(num(opacity * 0.5)) stroke-width=(num(width + 2.0))
                 stroke-dasharray=[dash.clone()] vector-effect="non-scaling-stroke" {}
             rect x=(num(x)) y=(num(y)) width=(num(w)) height=(num(h)) fill="none"
-                stroke=(st.hex) stroke-opacity=(num(opacity)) stroke-width=(num(width))
+                stroke=(st.hex()) stroke-opacity=(num(opacity)) stroke-width=(num(width))
                 stroke-dasharray=[dash] vector-effect="non-scaling-stroke" {}
             @if let Some(tag) = &m.tag {
                 @let tw = font * 0.62 * tag.chars().count() as f32 + font * 0.4;
                 // The taker's tag goes below its box: a collision's objects overlap at the top.
                 @let ty = if m.role == Role::Taker { y + h } else { (y - font * 1.2).max(0.0) };
                 rect x=(num(x)) y=(num(ty)) width=(num(tw))
-                    height=(num(font * 1.2)) fill=(st.hex) fill-opacity=(num(opacity * 0.85)) {}
+                    height=(num(font * 1.2)) fill=(st.hex()) fill-opacity=(num(opacity * 0.85)) {}
                 text x=(num(x + font * 0.2)) y=(num(ty + font * 0.95))
                     font-size=(num(font)) font-family="monospace" fill="#000" { (tag) }
             }
@@ -182,7 +182,7 @@ pub fn document(scene: &Scene, background: &Background) -> String {
             @for (role, x, y) in legend {
                 @let st = role.style();
                 g class={ "legend " (role_class(role)) } {
-                    rect x=(x) y=(y + 3) width="22" height="11" fill="none" stroke=(st.hex)
+                    rect x=(x) y=(y + 3) width="22" height="11" fill="none" stroke=(st.hex())
                         stroke-width="2.5"
                         stroke-dasharray=[st.dashed.then_some("5 3")] {}
                     text x=(x + 30) y=(y + 13) fill="#000" { (st.legend) }
